@@ -1,0 +1,3 @@
+// Entry point of the workflow bundle: every workflow the worker runs is exported here.
+export { generationTask } from './generation-task';
+export { referenceUploadRetention, webhookRedelivery } from './maintenance';
