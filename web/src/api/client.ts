@@ -1,0 +1,67 @@
+import type { ErrorCode } from '../../../lib/errors';
+
+/** Failures the Studio detects itself, next to the codes the server sends in its error envelope. */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'UNEXPECTED_RESPONSE';
+
+/** A failed API call, keyed by a code that `errors.<code>` translates. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode | ClientErrorCode,
+    message: string,
+    readonly status?: number,
+    readonly requestId?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface GetJsonOptions {
+  signal?: AbortSignal;
+  /** Non-2xx statuses whose body is still a valid answer, such as 503 from a readiness probe. */
+  acceptedStatuses?: readonly number[];
+}
+
+/**
+ * Sends a GET request to the Studio's own origin and parses the JSON body.
+ * Throws ApiError with the server's error code, or NETWORK_ERROR and UNEXPECTED_RESPONSE.
+ * An aborted request rethrows the AbortError so that callers can ignore it.
+ */
+export async function getJson(path: string, options: GetJsonOptions = {}): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      headers: { accept: 'application/json' },
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new ApiError('NETWORK_ERROR', `GET ${path} failed: ${String(error)}`);
+  }
+
+  const body = await readJsonBody(response);
+  const accepted = response.ok || (options.acceptedStatuses ?? []).includes(response.status);
+  if (accepted && body !== undefined) return body;
+
+  throw toApiError(path, response.status, body);
+}
+
+async function readJsonBody(response: Response): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    return undefined;
+  }
+}
+
+function toApiError(path: string, status: number, body: unknown): ApiError {
+  const envelope = (body as { error?: { code?: unknown; message?: unknown; requestId?: unknown } } | undefined)?.error;
+
+  if (typeof envelope?.code === 'string' && typeof envelope.message === 'string') {
+    const requestId = typeof envelope.requestId === 'string' ? envelope.requestId : undefined;
+    return new ApiError(envelope.code as ErrorCode, envelope.message, status, requestId);
+  }
+
+  return new ApiError('UNEXPECTED_RESPONSE', `GET ${path} returned HTTP ${status} without a JSON error envelope`, status);
+}
