@@ -29,10 +29,15 @@ export async function renderImages(input: RenderInput & { count: number }): Prom
 export async function renderImage(input: RenderInput): Promise<Buffer> {
   const random = new HashRandom(JSON.stringify([input.prompt, input.negativePrompt ?? '', input.model ?? '', input.seed]));
   const scene = composeScene(random);
-  const pixels = paint(scene, input.width, input.height);
+
+  // The picture is all soft shapes, so painting at half size and upscaling loses nothing visible and saves most of the time.
+  const paintWidth = Math.ceil(input.width / 2);
+  const paintHeight = Math.ceil(input.height / 2);
+  const pixels = paint(scene, paintWidth, paintHeight);
 
   // Fast zlib settings: the gradients compress well anyway, and speed matters more than bytes here.
-  return sharp(pixels, { raw: { width: input.width, height: input.height, channels: 3 } })
+  return sharp(pixels, { raw: { width: paintWidth, height: paintHeight, channels: 3 } })
+    .resize(input.width, input.height, { fit: 'fill', kernel: 'cubic' })
     .png({ compressionLevel: 4, adaptiveFiltering: false })
     .toBuffer();
 }
@@ -142,9 +147,10 @@ function paint(scene: Scene, width: number, height: number): Buffer {
 
     for (let y = top; y < bottom; y += 1) {
       for (let x = left; x < right; x += 1) {
-        const distance = Math.hypot(x - centerX, y - centerY) / radius;
-        if (distance >= 1) continue;
-        const falloff = 1 - distance * distance;
+        const dx = (x - centerX) / radius;
+        const dy = (y - centerY) / radius;
+        const falloff = 1 - (dx * dx + dy * dy);
+        if (falloff <= 0) continue;
         const alpha = orb.strength * falloff * falloff;
         const offset = y * width + x;
         red[offset] = mix(red[offset]!, orb.color[0], alpha);
