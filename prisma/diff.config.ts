@@ -1,0 +1,54 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { defineConfig } from 'prisma-legacy/config';
+
+/**
+ * Configuration of the Prisma 6 CLI that scripts/db-diff.ts runs to turn
+ * schema.prisma into migration SQL. Prisma 6 can run its schema engine as
+ * WebAssembly over a driver adapter; here the adapter is an in-memory PGlite,
+ * so diffing needs neither a native engine nor a database server.
+ */
+export default defineConfig({
+  engine: 'js',
+  experimental: { adapter: true },
+  adapter: async () => {
+    // One in-memory database serves as both main and shadow database: diffing only reads the first.
+    const database = new PGlite();
+    let connections = 0;
+    const connect = async () => {
+      connections += 1;
+      return connectScriptAware(database, async () => {
+        connections -= 1;
+        if (connections === 0) await database.close();
+      });
+    };
+    // Prisma 6 and Prisma 7 declare the same adapter shape in two packages.
+    return { provider: 'postgres', adapterName: 'pglite-prisma-adapter', connect, connectToShadowDb: connect } as never;
+  },
+});
+
+/**
+ * Prisma 6's schema engine sends whole migration scripts through `executeRaw`
+ * without parameters, while PGlite runs several statements only through `exec`.
+ */
+async function connectScriptAware(database: PGlite, release: () => Promise<void>) {
+  const adapter = await new PrismaPGlite(database).connect();
+  const executeRaw = adapter.executeRaw.bind(adapter);
+  const onError = (adapter as unknown as { onError(error: unknown): never }).onError.bind(adapter);
+
+  adapter.executeRaw = async (query) => {
+    if (query.args.length > 0) return executeRaw(query);
+    try {
+      const results = await database.exec(query.sql);
+      return results.reduce((total, result) => total + (result.affectedRows ?? 0), 0);
+    } catch (error) {
+      return onError(error);
+    }
+  };
+  const dispose = adapter.dispose.bind(adapter);
+  adapter.dispose = async () => {
+    await dispose();
+    await release();
+  };
+  return adapter;
+}
