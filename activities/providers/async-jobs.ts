@@ -35,7 +35,7 @@ export type ProviderCallback = JobStatus & { id: string };
 
 export interface AsyncJobsProvider extends ImageProvider {
   poll(jobId: string, options?: { signal?: AbortSignal }): Promise<PollResult>;
-  /** Turns a job status, from polling or from a verified callback, into a poll result. */
+  /** Converts a job status, from polling or from a verified callback, into a poll result. */
   resultFromJob(job: JobStatus, options?: { signal?: AbortSignal }): Promise<PollResult>;
 }
 
@@ -50,15 +50,15 @@ export function createAsyncJobsProvider(options: AsyncJobsOptions): AsyncJobsPro
   const limitsFor = (signal: AbortSignal | undefined) => ({ timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) });
 
   const resultFromJob: AsyncJobsProvider['resultFromJob'] = async (job, resultOptions = {}) => {
-    const what = `job ${job.id ?? '(no id)'} at ${options.id}`;
+    const jobLabel = `job ${job.id ?? '(no id)'} at ${options.id}`;
     if (job.status === 'queued' || job.status === 'running') return { kind: 'pending' };
-    if (job.status === 'failed') return { kind: 'failed', error: jobFailure(job, what) };
+    if (job.status === 'failed') return { kind: 'failed', error: jobFailure(job, jobLabel) };
 
     const items = (job.images ?? []).map((item): ImageItem => ('b64' in item ? { base64: item.b64 } : { url: item.url }));
     if (items.length === 0) {
-      return { kind: 'failed', error: new UpstreamError('UPSTREAM_EMPTY_RESULT', `${what} succeeded without any image`) };
+      return { kind: 'failed', error: new UpstreamError('UPSTREAM_EMPTY_RESULT', `${jobLabel} succeeded without any image`) };
     }
-    return { kind: 'completed', images: await resolveImageItems(items, what, limitsFor(resultOptions.signal)) };
+    return { kind: 'completed', images: await resolveImageItems(items, jobLabel, limitsFor(resultOptions.signal)) };
   };
 
   return {
@@ -68,9 +68,9 @@ export function createAsyncJobsProvider(options: AsyncJobsOptions): AsyncJobsPro
 
     async generate(request: GenerationRequest, generateOptions: GenerateOptions = {}) {
       const url = `${root}/jobs`;
-      const what = describeRequest('POST', url);
+      const requestLabel = describeRequest('POST', url);
 
-      // NOTE: this API has no field for reference images; route such tasks to providers that take them.
+      // NOTE: this API has no field for reference images, so route such tasks to providers that accept them.
       const body = {
         model: request.model,
         prompt: request.prompt,
@@ -86,37 +86,37 @@ export function createAsyncJobsProvider(options: AsyncJobsOptions): AsyncJobsPro
         { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) },
         { ...limitsFor(generateOptions.signal), maxBytes: MAX_RESPONSE_BYTES },
       );
-      if (response.status < 200 || response.status >= 300) throw errorForStatus(response, what, faultOf(response.body));
+      if (response.status < 200 || response.status >= 300) throw errorForStatus(response, requestLabel, faultOf(response.body));
 
-      const accepted = submitResponseSchema.safeParse(parseJson(response, what));
-      if (!accepted.success) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} accepted the job without returning its id`);
+      const accepted = submitResponseSchema.safeParse(parseJson(response, requestLabel));
+      if (!accepted.success) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} accepted the job without returning its id`);
       return { kind: 'submitted', jobId: accepted.data.id };
     },
 
     async poll(jobId: string, pollOptions: { signal?: AbortSignal } = {}) {
       const url = `${root}/jobs/${encodeURIComponent(jobId)}`;
-      const what = describeRequest('GET', url);
+      const requestLabel = describeRequest('GET', url);
 
       const response = await sendUpstream(url, { method: 'GET', headers }, { ...limitsFor(pollOptions.signal), maxBytes: MAX_RESPONSE_BYTES });
-      if (response.status < 200 || response.status >= 300) throw errorForStatus(response, what, faultOf(response.body));
+      if (response.status < 200 || response.status >= 300) throw errorForStatus(response, requestLabel, faultOf(response.body));
 
-      const job = jobStatusSchema.safeParse(parseJson(response, what));
-      if (!job.success) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} answered with an unknown job status shape`);
+      const job = jobStatusSchema.safeParse(parseJson(response, requestLabel));
+      if (!job.success) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned a job status of unknown shape`);
       return resultFromJob({ ...job.data, id: job.data.id ?? jobId }, pollOptions);
     },
   };
 }
 
-/** A failed job is final for that job; a content-policy refusal is told apart from other failures. */
-function jobFailure(job: JobStatus, what: string): UpstreamError {
+/** Maps a failed job to an error, with content-policy rejections kept apart from other failures. */
+function jobFailure(job: JobStatus, jobLabel: string): UpstreamError {
   const fault = typeof job.error === 'string' ? { message: job.error } : (job.error ?? {});
   const code = fault.code ?? undefined;
   const message = fault.message ? `: ${truncate(fault.message)}` : '';
 
   if (code && CONTENT_POLICY_CODES.has(code)) {
-    return new UpstreamError('CONTENT_POLICY', `${what} was refused under the content policy${message}`);
+    return new UpstreamError('CONTENT_POLICY', `${jobLabel} was rejected under the content policy${message}`);
   }
-  return new UpstreamError('UPSTREAM_REJECTED', `${what} failed${code ? ` (${code})` : ''}${message}`);
+  return new UpstreamError('UPSTREAM_REJECTED', `${jobLabel} failed${code ? ` (${code})` : ''}${message}`);
 }
 
 function faultOf(body: Buffer): { code?: string; message?: string } {
@@ -134,7 +134,7 @@ function faultOf(body: Buffer): { code?: string; message?: string } {
   return {};
 }
 
-/** The signature header value for a raw body: `sha256=<hex HMAC-SHA256>`. */
+/** Computes the signature header value for a raw body: `sha256=<hex HMAC-SHA256>`. */
 export function signProviderCallback(rawBody: Buffer | string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 }
@@ -150,10 +150,10 @@ export function verifyProviderCallback(rawBody: Buffer | string, headers: Header
   const match = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? '');
   if (!match) throw appError('UNAUTHENTICATED', `missing or malformed ${PROVIDER_SIGNATURE_HEADER} header`);
 
-  // NOTE: the signature covers the body only, so a captured callback can be replayed; handlers must be idempotent per job.
+  // NOTE: the signature covers the body only, so a captured callback can be replayed. Handlers must be idempotent per job.
   const expected = createHmac('sha256', secret).update(rawBody).digest();
-  const given = Buffer.from(match[1]!, 'hex');
-  if (!timingSafeEqual(expected, given)) throw appError('UNAUTHENTICATED', 'provider callback signature does not match');
+  const received = Buffer.from(match[1]!, 'hex');
+  if (!timingSafeEqual(expected, received)) throw appError('UNAUTHENTICATED', 'provider callback signature does not match');
 
   let json: unknown;
   try {

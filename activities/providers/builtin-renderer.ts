@@ -3,9 +3,9 @@ import sharp from 'sharp';
 import type { GeneratedImage, GenerationRequest, ImageProvider } from './types';
 
 /**
- * A provider that needs no network: it paints an abstract landscape (a
- * gradient sky, soft glowing orbs, rolling hills) whose palette and layout
- * come from a hash of the prompt, so the product works out of the box and
+ * A provider that needs no network. It paints an abstract landscape (a
+ * gradient sky, soft glowing orbs, rolling hills) with a palette and layout
+ * taken from a hash of the prompt. The product thus works out of the box, and
  * tests get real, deterministic PNGs.
  */
 
@@ -19,13 +19,13 @@ export interface RenderInput {
   height: number;
 }
 
-/** Renders `count` images; image `index` uses seed + index, so each one differs. */
+/** Renders `count` images. Image `index` uses seed + index, so each one differs. */
 export async function renderImages(input: RenderInput & { count: number }): Promise<GeneratedImage[]> {
   const indexes = Array.from({ length: input.count }, (_, index) => index);
   return Promise.all(indexes.map(async (index) => ({ data: await renderImage({ ...input, seed: input.seed + index }), mimeType: 'image/png' as const })));
 }
 
-/** Renders one PNG of exactly width × height; the same input always gives the same bytes. */
+/** Renders one PNG of exactly width × height. The same input gives the same bytes. */
 export async function renderImage(input: RenderInput): Promise<Buffer> {
   const random = new HashRandom(JSON.stringify([input.prompt, input.negativePrompt ?? '', input.model ?? '', input.seed]));
   const scene = composeScene(random);
@@ -42,7 +42,7 @@ export async function renderImage(input: RenderInput): Promise<Buffer> {
     .toBuffer();
 }
 
-/** The built-in renderer as a provider; every model it serves answers synchronously. */
+/** Creates the built-in renderer provider, which completes every request synchronously. */
 export function createBuiltinProvider(id: string): ImageProvider {
   return {
     id,
@@ -167,7 +167,7 @@ function paint(scene: Scene, width: number, height: number): Buffer {
       const edge = Math.max(0, ridge * height);
       const start = Math.floor(edge);
       for (let y = start; y < height; y += 1) {
-        // The ridge pixel is blended by coverage to smooth the outline; a fade downwards gives depth.
+        // The ridge pixel is blended by coverage to smooth the outline, and a fade downwards adds depth.
         const coverage = y === start ? 1 - (edge - start) : 1;
         const shade = 1 - 0.25 * ((y - start) / height);
         const offset = y * width + x;
@@ -193,7 +193,7 @@ function paint(scene: Scene, width: number, height: number): Buffer {
   return pixels;
 }
 
-/** A stream of numbers in [0, 1) drawn from SHA-256 of the seed text and a counter. */
+/** Deterministic random numbers in [0, 1), read from SHA-256 digests of the seed text and a counter. */
 class HashRandom {
   private block = Buffer.alloc(0);
   private position = 0;
@@ -235,9 +235,9 @@ function mix(from: number, to: number, amount: number): number {
 }
 
 function clamp01(value: number): number {
-  return value < 0 ? 0 : value > 1 ? 1 : value;
+  return Math.min(1, Math.max(0, value));
 }
 
 function toByte(value: number): number {
-  return value <= 0 ? 0 : value >= 255 ? 255 : Math.round(value);
+  return Math.min(255, Math.max(0, Math.round(value)));
 }

@@ -6,13 +6,13 @@ import { UpstreamError, type GeneratedImage, type ImageMimeType } from './types'
  * and HTTP statuses to UpstreamError codes.
  */
 
-/** Largest JSON answer read from an upstream; four base64 images fit well within it. */
+/** Maximum size of a JSON response read from an upstream, enough for four large base64 images. */
 export const MAX_RESPONSE_BYTES = 96 * 1024 * 1024;
 
-/** Largest single image downloaded from a URL an upstream returned. */
+/** Maximum size of one image downloaded from a URL that an upstream returned. */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
 
-/** Longest upstream error text kept in messages, so a huge HTML error page does not flood logs. */
+/** Maximum length of upstream error text kept in messages, so a large HTML error page does not flood logs. */
 const MAX_ERROR_TEXT = 300;
 
 export interface UpstreamResponse {
@@ -29,32 +29,32 @@ export interface UpstreamLimits {
 
 /**
  * Sends one request and reads its whole body within `timeoutMs`. Transport
- * failures become UpstreamErrors; a caller's abort is rethrown as its reason.
+ * failures become UpstreamErrors, and a caller's abort rethrows the abort reason.
  */
 export async function sendUpstream(url: string, init: RequestInit, limits: UpstreamLimits): Promise<UpstreamResponse> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
-  const what = describeRequest(init.method ?? 'GET', url);
+  const requestLabel = describeRequest(init.method ?? 'GET', url);
 
   try {
     const response = await fetch(url, { ...init, signal });
-    const body = await readBody(response, limits.maxBytes, what);
+    const body = await readBody(response, limits.maxBytes, requestLabel);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     if (limits.signal?.aborted) throw limits.signal.reason;
     if (error instanceof UpstreamError) throw error;
     if (timeout.aborted) {
-      throw new UpstreamError('UPSTREAM_TIMEOUT', `${what} did not complete within ${limits.timeoutMs} ms`, { cause: error });
+      throw new UpstreamError('UPSTREAM_TIMEOUT', `${requestLabel} timed out after ${limits.timeoutMs} ms`, { cause: error });
     }
-    throw transportError(error, what);
+    throw transportError(error, requestLabel);
   }
 }
 
-async function readBody(response: Response, maxBytes: number, what: string): Promise<Buffer> {
+async function readBody(response: Response, maxBytes: number, requestLabel: string): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel();
-    throw tooLarge(what, maxBytes);
+    throw tooLarge(requestLabel, maxBytes);
   }
   if (!response.body) return Buffer.alloc(0);
 
@@ -62,31 +62,31 @@ async function readBody(response: Response, maxBytes: number, what: string): Pro
   let total = 0;
   for await (const chunk of response.body) {
     total += chunk.byteLength;
-    if (total > maxBytes) throw tooLarge(what, maxBytes);
+    if (total > maxBytes) throw tooLarge(requestLabel, maxBytes);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
 }
 
-function tooLarge(what: string, maxBytes: number): UpstreamError {
-  return new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} answered with more than ${maxBytes} bytes`);
+function tooLarge(requestLabel: string, maxBytes: number): UpstreamError {
+  return new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned a response larger than ${maxBytes} bytes`);
 }
 
 const TIMEOUT_CAUSES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /** fetch rejects with a TypeError whose `cause` carries the socket error code. */
-function transportError(error: unknown, what: string): UpstreamError {
+function transportError(error: unknown, requestLabel: string): UpstreamError {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   const reason = code ?? (typeof cause?.message === 'string' ? cause.message : String(error));
 
   if (code && TIMEOUT_CAUSES.has(code)) {
-    return new UpstreamError('UPSTREAM_TIMEOUT', `${what} timed out (${code})`, { cause: error });
+    return new UpstreamError('UPSTREAM_TIMEOUT', `${requestLabel} timed out (${code})`, { cause: error });
   }
-  return new UpstreamError('UPSTREAM_UNAVAILABLE', `${what} failed: ${reason}`, { cause: error });
+  return new UpstreamError('UPSTREAM_UNAVAILABLE', `${requestLabel} failed: ${reason}`, { cause: error });
 }
 
-/** Names a request by method and path only; query strings may carry credentials. */
+/** Describes a request by method, host and path only, because query strings may carry credentials. */
 export function describeRequest(method: string, url: string): string {
   try {
     const parsed = new URL(url);
@@ -114,22 +114,22 @@ export interface UpstreamFault {
   message?: string;
 }
 
-/** Maps a non-2xx answer to an UpstreamError; callers detect content-policy answers first. */
-export function errorForStatus(response: UpstreamResponse, what: string, fault: UpstreamFault = {}): UpstreamError {
+/** Maps a non-2xx response to an UpstreamError. Callers check for content-policy errors first. */
+export function errorForStatus(response: UpstreamResponse, requestLabel: string, fault: UpstreamFault = {}): UpstreamError {
   const { status } = response;
   const detail = fault.message ? `: ${truncate(fault.message)}` : '';
-  const label = `${what} answered ${status}${fault.code ? ` (${fault.code})` : ''}${detail}`;
+  const message = `${requestLabel} failed with status ${status}${fault.code ? ` (${fault.code})` : ''}${detail}`;
 
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    return new UpstreamError('UPSTREAM_RATE_LIMITED', label, retryAfterMs === undefined ? { status } : { status, retryAfterMs });
+    return new UpstreamError('UPSTREAM_RATE_LIMITED', message, retryAfterMs === undefined ? { status } : { status, retryAfterMs });
   }
-  if (status === 408) return new UpstreamError('UPSTREAM_TIMEOUT', label, { status });
+  if (status === 408) return new UpstreamError('UPSTREAM_TIMEOUT', message, { status });
   if (status >= 500) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    return new UpstreamError('UPSTREAM_UNAVAILABLE', label, retryAfterMs === undefined ? { status } : { status, retryAfterMs });
+    return new UpstreamError('UPSTREAM_UNAVAILABLE', message, retryAfterMs === undefined ? { status } : { status, retryAfterMs });
   }
-  return new UpstreamError('UPSTREAM_REJECTED', label, { status });
+  return new UpstreamError('UPSTREAM_REJECTED', message, { status });
 }
 
 export function truncate(text: string, length: number = MAX_ERROR_TEXT): string {
@@ -138,11 +138,11 @@ export function truncate(text: string, length: number = MAX_ERROR_TEXT): string 
 }
 
 /** Parses a JSON body, or fails with UPSTREAM_BAD_RESPONSE. */
-export function parseJson(response: UpstreamResponse, what: string): unknown {
+export function parseJson(response: UpstreamResponse, requestLabel: string): unknown {
   try {
     return JSON.parse(response.body.toString('utf8'));
   } catch (error) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} answered ${response.status} with malformed JSON`, { cause: error });
+    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned status ${response.status} with malformed JSON`, { cause: error });
   }
 }
 
@@ -155,7 +155,7 @@ export function tryParseJson(body: Buffer): unknown {
   }
 }
 
-/** Recognises PNG, JPEG and WebP by their leading bytes; the declared type is not trusted. */
+/** Detects PNG, JPEG and WebP by their magic bytes, because a declared content type is not trusted. */
 export function detectImageMimeType(data: Buffer): ImageMimeType | undefined {
   if (data.length >= 8 && data.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
   if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'image/jpeg';
@@ -166,30 +166,30 @@ export function detectImageMimeType(data: Buffer): ImageMimeType | undefined {
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** Checks that bytes are an image of a supported format. */
-export function toGeneratedImage(data: Buffer, what: string): GeneratedImage {
+export function toGeneratedImage(data: Buffer, requestLabel: string): GeneratedImage {
   const mimeType = detectImageMimeType(data);
   if (!mimeType) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} returned ${data.length} bytes that are not a PNG, JPEG or WebP image`);
+    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned ${data.length} bytes that are not a PNG, JPEG or WebP image`);
   }
   return { data, mimeType };
 }
 
-/** An image item as upstreams return them: inline base64 or a link to fetch. */
+/** An image item as upstreams return it: inline base64 or a URL to download. */
 export type ImageItem = { base64: string } | { url: string };
 
 /** Decodes or downloads every item, with the download cap applied to each. */
-export async function resolveImageItems(items: ImageItem[], what: string, limits: Omit<UpstreamLimits, 'maxBytes'>): Promise<GeneratedImage[]> {
+export async function resolveImageItems(items: ImageItem[], requestLabel: string, limits: Omit<UpstreamLimits, 'maxBytes'>): Promise<GeneratedImage[]> {
   return Promise.all(
     items.map(async (item) => {
-      if ('base64' in item) return toGeneratedImage(Buffer.from(item.base64, 'base64'), what);
-      return downloadImage(item.url, what, limits);
+      if ('base64' in item) return toGeneratedImage(Buffer.from(item.base64, 'base64'), requestLabel);
+      return downloadImage(item.url, requestLabel, limits);
     }),
   );
 }
 
-async function downloadImage(url: string, what: string, limits: Omit<UpstreamLimits, 'maxBytes'>): Promise<GeneratedImage> {
+async function downloadImage(url: string, requestLabel: string, limits: Omit<UpstreamLimits, 'maxBytes'>): Promise<GeneratedImage> {
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} returned an image URL that is not http(s)`);
+    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned an image URL that is not http(s)`);
   }
 
   // NOTE: image URLs come from the configured upstream, which is trusted as much as its base URL.

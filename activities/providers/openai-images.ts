@@ -28,7 +28,7 @@ export interface OpenAIImagesOptions {
   timeoutMs: number;
 }
 
-/** Upstream error codes that mean the prompt or an image was refused by moderation. */
+/** Upstream error codes meaning that moderation rejected the prompt or an image. */
 const CONTENT_POLICY_CODES = new Set(['content_policy_violation', 'moderation_blocked', 'content_filter']);
 
 const imagesResponseSchema = z.object({
@@ -59,7 +59,7 @@ export function createOpenAIImagesProvider(options: OpenAIImagesOptions): ImageP
     async generate(request: GenerationRequest, generateOptions: GenerateOptions = {}) {
       const editing = request.referenceImages.length > 0;
       const url = `${root}/v1/images/${editing ? 'edits' : 'generations'}`;
-      const what = describeRequest('POST', url);
+      const requestLabel = describeRequest('POST', url);
       const limits = { timeoutMs: options.timeoutMs, ...(generateOptions.signal ? { signal: generateOptions.signal } : {}) };
 
       // NOTE: the Images API has no negative prompt or seed, so both are left out here.
@@ -72,22 +72,22 @@ export function createOpenAIImagesProvider(options: OpenAIImagesOptions): ImageP
         : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(fields) };
       const response = await sendUpstream(url, init, { ...limits, maxBytes: MAX_RESPONSE_BYTES });
 
-      if (response.status < 200 || response.status >= 300) throw errorForResponse(response, what);
-      const body = imagesResponseSchema.safeParse(parseJson(response, what));
+      if (response.status < 200 || response.status >= 300) throw errorForResponse(response, requestLabel);
+      const body = imagesResponseSchema.safeParse(parseJson(response, requestLabel));
       if (!body.success) {
-        throw contentPolicyError(response, what) ?? new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} answered 200 without an images list`);
+        throw contentPolicyError(response, requestLabel) ?? new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned status 200 without an images list`);
       }
 
       const items = (body.data.data ?? []).map((item): ImageItem => {
         if (item.b64_json) return { base64: item.b64_json };
         if (item.url) return { url: item.url };
-        throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what} returned an image item with neither b64_json nor url`);
+        throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${requestLabel} returned an image item with neither b64_json nor url`);
       });
       if (items.length === 0) {
-        throw contentPolicyError(response, what) ?? new UpstreamError('UPSTREAM_EMPTY_RESULT', `${what} answered 200 without any image`);
+        throw contentPolicyError(response, requestLabel) ?? new UpstreamError('UPSTREAM_EMPTY_RESULT', `${requestLabel} returned status 200 without any image`);
       }
 
-      return { kind: 'completed', images: await resolveImageItems(items, what, limits) };
+      return { kind: 'completed', images: await resolveImageItems(items, requestLabel, limits) };
     },
   };
 }
@@ -103,28 +103,28 @@ function editForm(fields: Record<string, string | number>, references: Reference
   return form;
 }
 
-/** Maps an OpenAI-style error answer, recognising moderation refusals and exhausted quotas. */
-function errorForResponse(response: UpstreamResponse, what: string): UpstreamError {
-  const refusal = contentPolicyError(response, what);
-  if (refusal) return refusal;
+/** Maps an OpenAI-style error response, detecting moderation rejections and exhausted quotas. */
+function errorForResponse(response: UpstreamResponse, requestLabel: string): UpstreamError {
+  const rejection = contentPolicyError(response, requestLabel);
+  if (rejection) return rejection;
 
   const parsed = errorBodySchema.safeParse(tryParseJson(response.body));
   const fault = parsed.success ? parsed.data.error : undefined;
   const code = fault?.code ?? fault?.type ?? undefined;
-  const error = errorForStatus(response, what, { ...(code ? { code } : {}), ...(fault?.message ? { message: fault.message } : {}) });
+  const error = errorForStatus(response, requestLabel, { ...(code ? { code } : {}), ...(fault?.message ? { message: fault.message } : {}) });
 
-  // An exhausted quota also answers 429, but waiting will not refill it.
+  // An exhausted quota also returns 429, but waiting will not refill it.
   if (code === 'insufficient_quota') return new UpstreamError('UPSTREAM_REJECTED', error.message, { status: response.status, transient: false });
   return error;
 }
 
-function contentPolicyError(response: UpstreamResponse, what: string): UpstreamError | undefined {
+function contentPolicyError(response: UpstreamResponse, requestLabel: string): UpstreamError | undefined {
   const parsed = errorBodySchema.safeParse(tryParseJson(response.body));
   if (!parsed.success) return undefined;
 
   const { code, type, message } = parsed.data.error;
   if (!CONTENT_POLICY_CODES.has(code ?? '') && !CONTENT_POLICY_CODES.has(type ?? '')) return undefined;
-  return new UpstreamError('CONTENT_POLICY', `${what} refused the request under its content policy${message ? `: ${truncate(message)}` : ''}`, {
+  return new UpstreamError('CONTENT_POLICY', `${requestLabel} rejected the request under its content policy${message ? `: ${truncate(message)}` : ''}`, {
     status: response.status,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The contract between generation activities and upstream image providers.
  *
- * A provider either answers with images right away, or accepts a job and is
+ * A provider either returns images right away, or accepts a job and is
  * polled (or calls back) until the job settles. Every failure is an
  * UpstreamError whose `transient` flag tells the caller whether retrying the
  * same provider can help.
@@ -35,7 +35,7 @@ export interface GenerationRequest {
 export interface GenerateOptions {
   /** Aborts the upstream call, for example when the activity is cancelled. */
   signal?: AbortSignal;
-  /** Where an asynchronous provider should POST the job's completion. */
+  /** URL to which an asynchronous provider POSTs the job's completion. */
   callbackUrl?: string;
 }
 
@@ -70,11 +70,11 @@ export const UPSTREAM_ERROR_CODES = [
 
 export type UpstreamErrorCode = (typeof UPSTREAM_ERROR_CODES)[number];
 
-/** Codes worth retrying on the same provider; the others move on to the next provider or fail the task. */
+/** Codes worth retrying on the same provider. The others move on to the next provider or fail the task. */
 const TRANSIENT_CODES: ReadonlySet<UpstreamErrorCode> = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_RATE_LIMITED', 'UPSTREAM_UNAVAILABLE']);
 
 export interface UpstreamErrorDetails {
-  /** HTTP status of the upstream answer, when there was one. */
+  /** HTTP status of the upstream response, when there was one. */
   status?: number;
   /** Delay the upstream asked for in Retry-After. */
   retryAfterMs?: number;
@@ -83,7 +83,7 @@ export interface UpstreamErrorDetails {
   cause?: unknown;
 }
 
-/** A failed upstream call with a stable code; messages never contain credentials. */
+/** A failed upstream call with a stable code. Messages leave out credentials. */
 export class UpstreamError extends Error {
   readonly transient: boolean;
   readonly status?: number;

@@ -48,7 +48,7 @@ describe('built-in renderer', () => {
     expect(second.equals(first)).toBe(false);
   });
 
-  test('renders distinct images for a count above one', async () => {
+  test('renders distinct images per count', async () => {
     const images = await renderImages({ ...base, count: 3 });
 
     const distinct = new Set(images.map((image) => image.data.toString('base64')));
@@ -65,7 +65,7 @@ describe('built-in renderer', () => {
     expect(images[1]?.data.equals(second)).toBe(true);
   });
 
-  test('answers synchronously as a provider', async () => {
+  test('completes synchronously as provider', async () => {
     const provider = createBuiltinProvider('builtin');
 
     const result = await provider.generate({ ...base, model: 'novart-basic', count: 1, referenceImages: [] });

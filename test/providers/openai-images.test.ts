@@ -52,7 +52,7 @@ describe('OpenAI-compatible client', () => {
     expect(metadata.height).toBe(256);
   });
 
-  test('sends the generation fields with the bearer key', async () => {
+  test('sends fields and bearer key', async () => {
     await provider.generate(request);
 
     const call = upstream.calls[0];
@@ -72,7 +72,7 @@ describe('OpenAI-compatible client', () => {
     expect(upstream.calls.filter((call) => call.endpoint === 'files')).toHaveLength(2);
   });
 
-  test('sends reference images to edits as multipart files', async () => {
+  test('sends references as multipart files', async () => {
     const reference = await renderImage({ prompt: 'reference', seed: 1, width: 256, height: 256 });
     const jpeg = await sharp(reference).jpeg().toBuffer();
     const references = [
@@ -104,7 +104,7 @@ describe('OpenAI-compatible client', () => {
     expect(error.status).toBe(500);
   });
 
-  test('succeeds on the attempt after two 500s', async () => {
+  test('succeeds after two 500s', async () => {
     upstream.script('generations', [500, 500, 200]);
 
     const first = await failure(provider.generate(request));
@@ -116,7 +116,7 @@ describe('OpenAI-compatible client', () => {
     expect(third.kind).toBe('completed');
   });
 
-  test('treats a 429 as transient with the Retry-After delay', async () => {
+  test('keeps the Retry-After delay of a 429', async () => {
     upstream.script('generations', [{ status: 429, retryAfter: 7 }]);
 
     const error = await failure(provider.generate(request));
@@ -142,7 +142,7 @@ describe('OpenAI-compatible client', () => {
 
     expect(error.code).toBe('UPSTREAM_REJECTED');
     expect(error.transient).toBe(false);
-    expect(error.message).toContain('scripted answer 400');
+    expect(error.message).toContain('scripted response 400');
   });
 
   test('treats a wrong API key as permanent', async () => {
@@ -155,7 +155,7 @@ describe('OpenAI-compatible client', () => {
     expect(error.message).not.toContain('sk-wrong');
   });
 
-  test('reports a content-policy refusal as permanent', async () => {
+  test('reports content policy as permanent', async () => {
     upstream.script('generations', ['content-policy']);
 
     const error = await failure(provider.generate(request));
@@ -164,7 +164,7 @@ describe('OpenAI-compatible client', () => {
     expect(error.transient).toBe(false);
   });
 
-  test('reports a 200 without images as an empty result', async () => {
+  test('reports a 200 without images', async () => {
     upstream.script('generations', ['empty']);
 
     const error = await failure(provider.generate(request));
@@ -221,7 +221,7 @@ describe('OpenAI-compatible client', () => {
     expect(error.message).toContain('ECONNREFUSED');
   });
 
-  test('rethrows the reason when the caller aborts', async () => {
+  test('rethrows the caller abort reason', async () => {
     upstream.script('generations', ['hang']);
     const controller = new AbortController();
     const reason = new Error('activity cancelled');
@@ -233,7 +233,7 @@ describe('OpenAI-compatible client', () => {
   });
 });
 
-/** A port that was free a moment ago; nothing listens on it once the probe closes. */
+/** Returns a port that was free a moment ago, with nothing listening once the probe closes. */
 async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

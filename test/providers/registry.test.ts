@@ -108,7 +108,7 @@ describe('providers config', () => {
     expect(price).toBe(8);
   });
 
-  test('refuses a size a model does not offer', () => {
+  test('rejects a size a model does not offer', () => {
     const registry = createProviderRegistry(parseProvidersConfig(remoteConfig));
 
     const price = () => registry.unitPrice('studio-hd', { width: 512, height: 512 });
@@ -117,7 +117,7 @@ describe('providers config', () => {
     expect(price).toThrow('not offered at 512x512');
   });
 
-  test('refuses an unknown model', () => {
+  test('rejects an unknown model', () => {
     const registry = createProviderRegistry(DEFAULT_PROVIDERS_CONFIG);
 
     const routes = () => registry.routesFor('no-such-model');
@@ -125,7 +125,7 @@ describe('providers config', () => {
     expect(routes).toThrow('unknown model "no-such-model"');
   });
 
-  test('reads the API key from the named environment variable', async () => {
+  test('reads the API key variable', async () => {
     const upstream = await startFakeUpstream({ apiKey: 'sk-from-env' });
     const config = parseProvidersConfig({
       providers: [{ id: 'remote', kind: 'openai', baseUrl: upstream.url, apiKeyEnv: 'REMOTE_IMAGES_KEY' }],
@@ -151,7 +151,7 @@ describe('providers config', () => {
     }
   });
 
-  test('refuses a missing API key variable', () => {
+  test('rejects a missing API key variable', () => {
     const config = parseProvidersConfig({
       providers: [{ id: 'remote', kind: 'openai', baseUrl: 'http://127.0.0.1:9', apiKeyEnv: 'UNSET_KEY' }],
       models: [{ id: 'remote-model', label: 'Remote', providers: ['remote'], defaultUnitPrice: 3 }],
@@ -164,7 +164,7 @@ describe('providers config', () => {
 });
 
 describe('providers config validation', () => {
-  test('requires a base URL for remote providers', () => {
+  test('requires a remote base URL', () => {
     const raw = { ...remoteConfig, providers: [{ id: 'primary', kind: 'openai' }, remoteConfig.providers[2]] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));
@@ -172,7 +172,7 @@ describe('providers config validation', () => {
     expect(problems).toContain('providers config providers.0.baseUrl: required for kind "openai"');
   });
 
-  test('refuses a model routed to an unknown provider', () => {
+  test('rejects an unknown route provider', () => {
     const raw = { ...remoteConfig, models: [{ id: 'm', label: 'M', providers: ['ghost'], defaultUnitPrice: 1 }] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));
@@ -180,7 +180,7 @@ describe('providers config validation', () => {
     expect(problems).toContain('providers config models.0.providers.0: unknown provider "ghost"');
   });
 
-  test('refuses duplicate provider ids', () => {
+  test('rejects duplicate provider ids', () => {
     const raw = { ...remoteConfig, providers: [...remoteConfig.providers, { id: 'local', kind: 'builtin' }] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));
@@ -188,7 +188,7 @@ describe('providers config validation', () => {
     expect(problems).toContain('providers config providers.3.id: duplicate provider id "local"');
   });
 
-  test('refuses a model without any price', () => {
+  test('rejects a model without any price', () => {
     const raw = { ...remoteConfig, models: [{ id: 'm', label: 'M', providers: ['local'] }] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));
@@ -196,7 +196,7 @@ describe('providers config validation', () => {
     expect(problems).toContain('providers config models.0: give prices, defaultUnitPrice or both');
   });
 
-  test('refuses a priced size off the 64-pixel grid', () => {
+  test('rejects an off-grid price size', () => {
     const raw = { ...remoteConfig, models: [{ id: 'm', label: 'M', providers: ['local'], prices: [{ width: 1000, height: 1024, unitPrice: 1 }] }] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));
@@ -204,7 +204,7 @@ describe('providers config validation', () => {
     expect(problems).toContain('providers config models.0.prices.0.width: must be a multiple of 64');
   });
 
-  test('refuses an unknown provider kind', () => {
+  test('rejects an unknown provider kind', () => {
     const raw = { ...remoteConfig, providers: [{ id: 'local', kind: 'magic' }] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));
@@ -212,7 +212,7 @@ describe('providers config validation', () => {
     expect(problems.some((problem) => problem.startsWith('providers config providers.0.kind:'))).toBe(true);
   });
 
-  test('refuses unknown fields', () => {
+  test('rejects unknown fields', () => {
     const raw = { ...remoteConfig, providers: [{ id: 'local', kind: 'builtin', apikey: 'typo' }] };
 
     const problems = problemsOf(() => parseProvidersConfig(raw));

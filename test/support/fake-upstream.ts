@@ -6,27 +6,27 @@ import { renderImages } from '../../activities/providers/builtin-renderer';
 
 /**
  * A real HTTP server on 127.0.0.1 that plays an upstream image provider for
- * tests and benchmarks. It speaks the OpenAI-compatible Images API and the
- * async-jobs API, answers with real PNGs from the built-in renderer, and
- * follows a per-endpoint script of failures before answering normally.
+ * tests and benchmarks. It serves the OpenAI-compatible Images API and the
+ * async-jobs API, returns real PNGs from the built-in renderer, and plays a
+ * per-endpoint script of failures before it responds normally.
  */
 
 export type FakeEndpoint = 'generations' | 'edits' | 'jobs.create' | 'jobs.get';
 
 /**
- * One scripted answer. A number is a status code (200 is a normal success,
- * others get an OpenAI-style error body); an object sets status, headers and
- * body exactly; the named answers are:
+ * One scripted response. A number is a status code: 200 is a normal success,
+ * and others get an OpenAI-style error body. An object sets status, headers
+ * and body exactly. The named responses are:
  * - `content-policy`: 400 with `content_policy_violation`
  * - `empty`: 200 without images (`data: []`, or a succeeded job with no images)
- * - `hang`: never answers, until the client gives up or the server closes
+ * - `hang`: sends nothing until the client gives up or the server closes
  * - `malformed-json`: 200 with a truncated JSON body
- * - `reset`: destroys the connection without answering
+ * - `reset`: destroys the connection without a response
  * - `url-images`: 200 with image URLs served by this server
  * - `not-an-image`: 200 with base64 bytes that are not an image
  * - `job-failed`, `job-content-policy`: accepts a job that then fails
  */
-export type FakeAnswer =
+export type ScriptedResponse =
   | number
   | 'ok'
   | 'content-policy'
@@ -41,17 +41,17 @@ export type FakeAnswer =
   | { status: number; body?: unknown; headers?: Record<string, string>; retryAfter?: string | number };
 
 export interface FakeUpstreamOptions {
-  /** Fixed delay before each answer, inside the concurrency slot. */
+  /** Fixed delay before each response, inside the concurrency slot. */
   latencyMs?: number;
-  /** Requests served at once; more wait in a queue. Unlimited when unset. */
+  /** Maximum requests served at once, with more waiting in a queue. Unlimited when unset. */
   concurrency?: number;
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
-  /** Signs job callbacks; callbacks are only sent when it is set. */
+  /** Secret that signs job callbacks. Callbacks are sent only when it is set. */
   callbackSecret?: string;
   /** Delay between accepting a job and POSTing its callback. */
   callbackDelayMs?: number;
-  /** GET /jobs/:id answers queued, then running, until this many polls; then the final status. */
+  /** Number of polls after which GET /jobs/:id returns the final status, with queued and running before. */
   pollsUntilDone?: number;
 }
 
@@ -68,8 +68,8 @@ export interface FakeCall {
   contentType?: string;
   /** Parsed JSON, a multipart summary, or undefined for an empty body. */
   body: unknown;
-  /** What the server answered: `ok`, a status code, or a named answer. */
-  answer: string;
+  /** What the server sent: `ok`, a status code, or a named scripted response. */
+  result: string;
 }
 
 export interface FakeCallback {
@@ -83,9 +83,9 @@ export interface FakeUpstream {
   url: string;
   calls: FakeCall[];
   callbacks: FakeCallback[];
-  /** Requests being served now, the most ever served at once, and requests waiting. */
+  /** Requests being served now, the peak served at once, and requests waiting. */
   stats: { active: number; peak: number; queued: number };
-  script(endpoint: FakeEndpoint, answers: FakeAnswer[]): void;
+  script(endpoint: FakeEndpoint, responses: ScriptedResponse[]): void;
   close(): Promise<void>;
 }
 
@@ -111,7 +111,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const calls: FakeCall[] = [];
   const callbacks: FakeCallback[] = [];
   const stats = { active: 0, peak: 0, queued: 0 };
-  const scripts = new Map<FakeEndpoint, FakeAnswer[]>();
+  const scripts = new Map<FakeEndpoint, ScriptedResponse[]>();
   const jobs = new Map<string, Job>();
   const files = new Map<string, Buffer>();
   const timers = new Set<NodeJS.Timeout>();
@@ -140,7 +140,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       timers.add(timer);
     });
 
-  const nextAnswer = (endpoint: FakeEndpoint): FakeAnswer => scripts.get(endpoint)?.shift() ?? 'ok';
+  const nextScripted = (endpoint: FakeEndpoint): ScriptedResponse => scripts.get(endpoint)?.shift() ?? 'ok';
 
   const storeImages = async (request: JobRequest, asUrls: boolean) => {
     const images = await renderImages(request);
@@ -159,7 +159,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     // The fake only ever calls back to this machine.
     const target = new URL(callbackUrl);
     if (!LOOPBACK_HOSTS.has(target.hostname)) {
-      record.error = 'refused: callback URL is not on the loopback interface';
+      record.error = 'rejected: callback URL is not on the loopback interface';
       return;
     }
 
@@ -182,7 +182,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       case 'failed':
         return { id: job.id, status: 'failed', error: { code: 'generation_failed', message: 'scripted failure' } };
       case 'content-policy':
-        return { id: job.id, status: 'failed', error: { code: 'content_policy', message: 'scripted refusal' } };
+        return { id: job.id, status: 'failed', error: { code: 'content_policy', message: 'scripted rejection' } };
       case 'empty':
         return { id: job.id, status: 'succeeded', images: [] };
       case 'succeeded': {
@@ -201,7 +201,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       method: request.method ?? 'GET',
       path: url.pathname,
       body: await summarise(raw, request),
-      answer: 'pending',
+      result: 'pending',
       ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
       ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}),
     };
@@ -209,64 +209,64 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
     if (endpoint === 'files') {
       const file = files.get(url.pathname.slice('/files/'.length));
-      call.answer = file ? 'ok' : '404';
+      call.result = file ? 'ok' : '404';
       if (file) return send(response, 200, file, { 'content-type': 'image/png' });
       return sendJson(response, 404, { error: { code: 'not_found', message: 'no such file' } });
     }
     if (endpoint === 'unknown') {
-      call.answer = '404';
+      call.result = '404';
       return sendJson(response, 404, { error: { code: 'not_found', message: `no route for ${call.method} ${call.path}` } });
     }
     if (options.apiKey !== undefined && request.headers.authorization !== `Bearer ${options.apiKey}`) {
-      call.answer = '401';
+      call.result = '401';
       return sendJson(response, 401, { error: { code: 'invalid_api_key', message: 'Incorrect API key provided', type: 'invalid_request_error' } });
     }
 
-    const answer = nextAnswer(endpoint);
-    call.answer = typeof answer === 'object' ? String(answer.status) : String(answer);
+    const scripted = nextScripted(endpoint);
+    call.result = typeof scripted === 'object' ? String(scripted.status) : String(scripted);
     if (options.latencyMs) await delay(options.latencyMs);
 
-    if (answer === 'hang') {
-      // Hold the slot until the client gives up; closing the server ends it too.
+    if (scripted === 'hang') {
+      // The slot stays held until the client gives up or the server closes.
       return new Promise<void>((resolve) => response.on('close', resolve));
     }
-    if (answer === 'reset') {
+    if (scripted === 'reset') {
       request.socket.destroy();
       return;
     }
-    if (answer === 'malformed-json') return send(response, 200, Buffer.from('{"data": [{"b64_json": "iVBO'), { 'content-type': 'application/json' });
-    if (answer === 'content-policy') {
+    if (scripted === 'malformed-json') return send(response, 200, Buffer.from('{"data": [{"b64_json": "iVBO'), { 'content-type': 'application/json' });
+    if (scripted === 'content-policy') {
       return sendJson(response, 400, {
         error: { code: 'content_policy_violation', message: 'Your request was rejected by the safety system.', type: 'invalid_request_error' },
       });
     }
-    if (typeof answer === 'object') {
-      const headers = { ...answer.headers, ...(answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) }) };
-      return sendJson(response, answer.status, answer.body ?? errorBody(answer.status), headers);
+    if (typeof scripted === 'object') {
+      const headers = { ...scripted.headers, ...(scripted.retryAfter === undefined ? {} : { 'retry-after': String(scripted.retryAfter) }) };
+      return sendJson(response, scripted.status, scripted.body ?? errorBody(scripted.status), headers);
     }
-    if (typeof answer === 'number' && answer !== 200) return sendJson(response, answer, errorBody(answer));
+    if (typeof scripted === 'number' && scripted !== 200) return sendJson(response, scripted, errorBody(scripted));
 
     switch (endpoint) {
       case 'generations':
       case 'edits':
-        return answerImages(response, answer, imagesRequestOf(call.body));
+        return respondImages(response, scripted, imagesRequestOf(call.body));
       case 'jobs.create':
-        return answerJobCreate(response, answer, call.body);
+        return respondJobCreate(response, scripted, call.body);
       case 'jobs.get':
-        return answerJobGet(response, url.pathname.slice('/jobs/'.length));
+        return respondJobGet(response, url.pathname.slice('/jobs/'.length));
     }
   };
 
-  const answerImages = async (response: ServerResponse, answer: FakeAnswer, request: JobRequest) => {
-    if (answer === 'empty') return sendJson(response, 200, { created: now(), data: [] });
-    if (answer === 'not-an-image') return sendJson(response, 200, { created: now(), data: [{ b64_json: Buffer.from('<html>oops</html>').toString('base64') }] });
+  const respondImages = async (response: ServerResponse, scripted: ScriptedResponse, request: JobRequest) => {
+    if (scripted === 'empty') return sendJson(response, 200, { created: now(), data: [] });
+    if (scripted === 'not-an-image') return sendJson(response, 200, { created: now(), data: [{ b64_json: Buffer.from('<html>oops</html>').toString('base64') }] });
 
-    const images = await storeImages(request, answer === 'url-images');
+    const images = await storeImages(request, scripted === 'url-images');
     const data = images.map((image) => ('url' in image ? { url: image.url } : { b64_json: image.base64 }));
     return sendJson(response, 200, { created: now(), data });
   };
 
-  const answerJobCreate = (response: ServerResponse, answer: FakeAnswer, body: unknown) => {
+  const respondJobCreate = (response: ServerResponse, scripted: ScriptedResponse, body: unknown) => {
     const fields = (body ?? {}) as Record<string, unknown>;
     const outcomes: Partial<Record<string, Job['outcome']>> = { 'job-failed': 'failed', 'job-content-policy': 'content-policy', empty: 'empty' };
     const job: Job = {
@@ -279,7 +279,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         count: Number(fields.n ?? 1),
         seed: Number(fields.seed ?? 0),
       },
-      outcome: outcomes[String(answer)] ?? 'succeeded',
+      outcome: outcomes[String(scripted)] ?? 'succeeded',
       polls: 0,
     };
     jobs.set(job.id, job);
@@ -295,7 +295,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     return sendJson(response, 202, { id: job.id, status: 'queued' });
   };
 
-  const answerJobGet = async (response: ServerResponse, jobId: string) => {
+  const respondJobGet = async (response: ServerResponse, jobId: string) => {
     const job = jobs.get(decodeURIComponent(jobId));
     if (!job) return sendJson(response, 404, { error: { code: 'not_found', message: 'no such job' } });
 
@@ -326,8 +326,8 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     calls,
     callbacks,
     stats,
-    script(endpoint, answers) {
-      scripts.set(endpoint, [...(scripts.get(endpoint) ?? []), ...answers]);
+    script(endpoint, responses) {
+      scripts.set(endpoint, [...(scripts.get(endpoint) ?? []), ...responses]);
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);
@@ -366,7 +366,7 @@ async function readRaw(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** JSON bodies are kept parsed; multipart bodies are reduced to their fields and file sizes. */
+/** Summarises a request body: JSON is parsed, and multipart is reduced to its fields and file sizes. */
 async function summarise(raw: Buffer, request: IncomingMessage): Promise<unknown> {
   if (raw.length === 0) return undefined;
 
@@ -391,7 +391,7 @@ async function summarise(raw: Buffer, request: IncomingMessage): Promise<unknown
 
 function errorBody(status: number) {
   const type = status >= 500 ? 'server_error' : 'invalid_request_error';
-  return { error: { code: `scripted_${status}`, message: `scripted answer ${status}`, type } };
+  return { error: { code: `scripted_${status}`, message: `scripted response ${status}`, type } };
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
