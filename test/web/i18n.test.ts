@@ -27,20 +27,20 @@ describe('app i18n', () => {
     const i18n = createAppI18n('en', { en, 'zh-CN': zhCN, ja });
 
     const english = i18n.global.n(1234.5, 'credits', 'en');
-    const whole = i18n.global.n(1250, 'credits', 'ja');
+    const japanese = i18n.global.n(1250, 'credits', 'ja');
 
     expect(english).toBe('1,234.5');
-    expect(whole).toBe('1,250');
+    expect(japanese).toBe('1,250');
   });
 
   test('pluralizes English credits', () => {
     const i18n = createAppI18n('en', { en });
 
-    const one = i18n.global.t('common.credits', { amount: '1' }, 1);
-    const many = i18n.global.t('common.credits', { amount: '5' }, 5);
+    const singular = i18n.global.t('common.credits', { amount: '1' }, 1);
+    const plural = i18n.global.t('common.credits', { amount: '5' }, 5);
 
-    expect(one).toBe('1 credit');
-    expect(many).toBe('5 credits');
+    expect(singular).toBe('1 credit');
+    expect(plural).toBe('5 credits');
   });
 
   test('formats dates per locale', () => {

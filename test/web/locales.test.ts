@@ -10,7 +10,7 @@ const PLURAL_NODE = 1;
 const NAMED_NODE = 4;
 const LINKED_NODE = 6;
 
-// Messages meant to have `|` plural branches; anywhere else a `|` is a typo that splits the text.
+// Messages meant to have `|` plural branches. Anywhere else a `|` is a typo that splits the text.
 const PLURAL_KEYS = new Set(['common.credits']);
 
 const flatLocales = SUPPORTED_LOCALES.map((locale) => [locale, flattenMessages(LOCALE_FILES[locale])] as const);

@@ -18,7 +18,7 @@ export class ApiError extends Error {
 
 export interface GetJsonOptions {
   signal?: AbortSignal;
-  /** Non-2xx statuses whose body is still a valid answer, such as 503 from a readiness probe. */
+  /** Non-2xx statuses whose body is still a valid response, such as 503 from a readiness probe. */
   acceptedStatuses?: readonly number[];
 }
 
@@ -63,5 +63,7 @@ function toApiError(path: string, status: number, body: unknown): ApiError {
     return new ApiError(envelope.code as ErrorCode, envelope.message, status, requestId);
   }
 
-  return new ApiError('UNEXPECTED_RESPONSE', `GET ${path} returned HTTP ${status} without a JSON error envelope`, status);
+  // A proxy in front of a stopped API responds with 502 to 504 with its own HTML page.
+  const code = status >= 502 && status <= 504 ? 'SERVICE_UNAVAILABLE' : 'UNEXPECTED_RESPONSE';
+  return new ApiError(code, `GET ${path} returned HTTP ${status} without a JSON error envelope`, status);
 }

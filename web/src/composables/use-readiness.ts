@@ -3,7 +3,7 @@ import { onBeforeUnmount, onMounted, ref, shallowRef } from 'vue';
 import { ApiError } from '../api/client';
 import { fetchReadiness, type ReadinessReport } from '../api/readiness';
 
-/** `loaded` means the probe answered; the report inside may still say `not_ready`. */
+/** `loaded` means the probe responded, although the report status may still be `not_ready`. */
 export type ReadinessState = 'loading' | 'loaded' | 'error';
 
 /** Fetches `GET /readyz` when the component mounts and on each `refresh()`. */
@@ -15,7 +15,7 @@ export function useReadiness() {
   let controller: AbortController | undefined;
 
   async function refresh(): Promise<void> {
-    // A newer check replaces one still in flight, so a slow answer cannot overwrite a fresh one.
+    // A newer check replaces one still in flight, so a slow response cannot overwrite a fresh one.
     controller?.abort();
     const current = new AbortController();
     controller = current;

@@ -4,7 +4,7 @@ import type en from '../locales/en.json';
 import { DEFAULT_LOCALE, type SupportedLocale } from './detect-locale';
 import { datetimeFormats, numberFormats } from './formats';
 
-/** The shape of every locale file; en.json is the reference the others must match. */
+/** The shape of every locale file, taken from en.json, which the others must match. */
 export type MessageSchema = typeof en;
 
 /**

@@ -28,7 +28,7 @@ export function matchLocale(tag: string): SupportedLocale | undefined {
   try {
     language = new Intl.Locale(normalized).language;
   } catch {
-    // Intl.Locale rejects malformed tags such as `en-US.UTF-8`; the primary subtag is still usable.
+    // Intl.Locale rejects malformed tags such as `en-US.UTF-8`, but their primary subtag is still usable.
     language = normalized.split(/[-.@]/)[0]!.toLowerCase();
   }
 

@@ -14,7 +14,7 @@ const DATETIME_FORMAT = {
 
 const NUMBER_FORMAT = {
   integer: { maximumFractionDigits: 0 },
-  // Whole amounts print without decimals; fractional ones keep at most two.
+  // Whole amounts print without decimals, and fractional ones keep at most two.
   credits: { minimumFractionDigits: 0, maximumFractionDigits: 2 },
   percent: { style: 'percent', maximumFractionDigits: 0 },
 } satisfies IntlNumberFormat;

@@ -18,7 +18,7 @@ export async function loadLocaleMessages(locale: SupportedLocale): Promise<void>
   i18n.global.setLocaleMessage(locale, await loader());
 }
 
-/** Reads the stored language choice; storage may be disabled, as in some private windows. */
+/** Reads the stored language choice, or undefined when storage is disabled, as in some private windows. */
 export function readStoredLocale(): SupportedLocale | undefined {
   try {
     const stored = window.localStorage.getItem(LOCALE_STORAGE_KEY);

@@ -1,6 +1,6 @@
 /**
- * The outline of the privacy and terms pages. The text lives in the locale
- * files; a test checks that this outline and those keys match exactly.
+ * The outline of the privacy and terms pages. The text is in the locale
+ * files, and a test checks that this outline and those keys match exactly.
  */
 
 /** One section: `<namespace>.<id>.title`, then `.items.<key>` as a list and `.body` as a paragraph when present. */

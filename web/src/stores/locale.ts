@@ -4,7 +4,7 @@ import { ref } from 'vue';
 import { i18n, loadLocaleMessages, readStoredLocale, writeStoredLocale } from '../i18n';
 import { DEFAULT_LOCALE, SUPPORTED_LOCALES, resolveInitialLocale, type SupportedLocale } from '../i18n/detect-locale';
 
-/** The active interface language; every change goes through `setLocale`. */
+/** The active interface language. Every change goes through `setLocale`. */
 export const useLocaleStore = defineStore('locale', () => {
   const locale = ref<SupportedLocale>(i18n.global.locale.value);
 
@@ -29,7 +29,7 @@ export const useLocaleStore = defineStore('locale', () => {
     try {
       await setLocale(initial, { remember: false });
     } catch (error) {
-      // A message file that fails to download must not keep the Studio from starting; English is bundled.
+      // A message file that fails to download must not keep the Studio from starting, so it falls back to the bundled English.
       console.error(`loading locale "${initial}" failed, showing English`, error);
       await setLocale(DEFAULT_LOCALE, { remember: false });
     }
