@@ -1,0 +1,27 @@
+import path from 'node:path';
+import type { Express } from 'express';
+import { createTaskService } from '../lib/tasks';
+import type { Services } from '../lib/services';
+import { readinessChecks } from '../lib/services';
+import { createDownloadRouter, isLocalDiskStorage } from '../lib/storage';
+import { createApp } from './app';
+import { v1Router } from './v1/router';
+
+export const WEB_DIST_DIR = path.resolve(__dirname, '..', 'web', 'dist');
+
+/** Builds the HTTP application of a process from its opened services. */
+export function buildApi(services: Services, options: { webDistDir?: string } = {}): Express {
+  const { config, database, storage, providers, temporal, logger } = services;
+  const tasks = createTaskService({ prisma: database.prisma, temporal, providers, config, logger });
+
+  const routers = [{ path: '/v1', router: v1Router({ prisma: database.prisma, temporal, storage, tasks, providers, config }) }];
+  if (isLocalDiskStorage(storage)) routers.push({ path: '/', router: createDownloadRouter(storage) });
+
+  return createApp({
+    logger,
+    readinessChecks: readinessChecks(services),
+    routers,
+    webDistDir: options.webDistDir ?? WEB_DIST_DIR,
+    trustProxy: config.NODE_ENV === 'production' ? 1 : false,
+  });
+}
