@@ -4,7 +4,7 @@ import { defineConfig } from 'prisma/config';
 /**
  * Configuration of the Prisma 7 CLI (`prisma generate`, `prisma migrate deploy`).
  * The app itself connects through a driver adapter in lib/db/client.ts and
- * applies migrations with lib/db/migrate.ts; new migrations come from
+ * applies migrations with lib/db/migrate.ts. New migrations come from
  * `npm run db:diff -- NAME` (scripts/db-diff.ts).
  */
 export default defineConfig({

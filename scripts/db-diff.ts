@@ -7,7 +7,7 @@
  *
  * The Prisma 7 CLI here cannot run its native schema engine, so the SQL comes
  * from the Prisma 6 CLI (npm alias `prisma-legacy`) running its WebAssembly
- * engine over PGlite (prisma/diff.config.ts). Review the file before committing.
+ * engine over PGlite (prisma/legacy.config.ts). Review the file before committing.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,12 +22,12 @@ const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
 export const SCHEMA_PATH = path.join(ROOT, 'prisma', 'schema.prisma');
 export const MIGRATIONS_DIR = path.join(ROOT, 'prisma', 'migrations');
-const DIFF_CONFIG_PATH = path.join(ROOT, 'prisma', 'diff.config.ts');
+const LEGACY_CONFIG_PATH = path.join(ROOT, 'prisma', 'legacy.config.ts');
 
 const EMPTY_MIGRATION = /^\s*-- This is an empty migration\.\s*$/;
 
 export interface DiffOptions {
-  /** `empty`: SQL that builds the whole schema; `migrations`: SQL still missing from the migrations. */
+  /** Starting point: `empty` gives SQL that builds the whole schema, `migrations` the SQL still missing from the migrations. */
   from: 'empty' | 'migrations';
   schemaPath?: string;
   migrationsDir?: string;
@@ -35,24 +35,40 @@ export interface DiffOptions {
 
 /** Returns the SQL that turns `from` into the schema, or '' when nothing differs. */
 export async function diffSchema(options: DiffOptions): Promise<string> {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'novart-db-diff-'));
-  try {
-    // Prisma 6 insists on a datasource URL in the schema; the engine never connects to it.
-    const schema = await readFile(options.schemaPath ?? SCHEMA_PATH, 'utf8');
-    const schemaWithUrl = schema.replace(/(datasource\s+\w+\s*\{)/, '$1\n  url = "postgresql://localhost/unused"');
-    const schemaCopy = path.join(workDir, 'schema.prisma');
-    await writeFile(schemaCopy, schemaWithUrl);
+  const from = options.from === 'empty' ? ['--from-empty'] : ['--from-migrations', options.migrationsDir ?? MIGRATIONS_DIR];
+  const stdout = await runLegacyPrisma(
+    (schema) => ['migrate', 'diff', ...from, '--to-schema-datamodel', schema, '--script'],
+    { schemaPath: options.schemaPath },
+  );
 
-    const from =
-      options.from === 'empty' ? ['--from-empty'] : ['--from-migrations', options.migrationsDir ?? MIGRATIONS_DIR];
-    const args = ['migrate', 'diff', '--config', DIFF_CONFIG_PATH, ...from, '--to-schema-datamodel', schemaCopy, '--script'];
-    const { stdout } = await run(process.execPath, [require.resolve('prisma-legacy/build/index.js'), ...args], {
+  return EMPTY_MIGRATION.test(stdout) ? '' : stdout;
+}
+
+export interface LegacyPrismaOptions {
+  schemaPath?: string;
+  /** Database the command works on. Default: an in-memory PGlite. */
+  databaseUrl?: string;
+}
+
+/**
+ * Runs the Prisma 6 CLI with prisma/legacy.config.ts and returns its standard
+ * output. `args` receives the path of a schema copy that Prisma 6 accepts.
+ */
+export async function runLegacyPrisma(args: (schemaPath: string) => string[], options: LegacyPrismaOptions = {}): Promise<string> {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'novart-prisma-'));
+  try {
+    // Prisma 6 requires a datasource URL in the schema, although with an adapter it never uses it.
+    const schema = await readFile(options.schemaPath ?? SCHEMA_PATH, 'utf8');
+    const schemaCopy = path.join(workDir, 'schema.prisma');
+    await writeFile(schemaCopy, schema.replace(/(datasource\s+\w+\s*\{)/, '$1\n  url = "postgresql://localhost/unused"'));
+
+    const cli = require.resolve('prisma-legacy/build/index.js');
+    const { stdout } = await run(process.execPath, [cli, ...args(schemaCopy), '--config', LEGACY_CONFIG_PATH], {
       cwd: ROOT,
-      env: legacyCliEnv(),
+      env: legacyCliEnv(options.databaseUrl),
       maxBuffer: 16 * 1024 * 1024,
     });
-
-    return EMPTY_MIGRATION.test(stdout) ? '' : stdout;
+    return stdout;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -60,15 +76,18 @@ export async function diffSchema(options: DiffOptions): Promise<string> {
 
 /**
  * NOTE: the Prisma CLI downloads native engines on start unless these name
- * existing files; `migrate diff` with `engine: "js"` runs neither of them.
+ * existing files. With `engine: "js"` it runs neither of them.
  */
-function legacyCliEnv(): NodeJS.ProcessEnv {
-  return {
+function legacyCliEnv(databaseUrl: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
     PRISMA_QUERY_ENGINE_LIBRARY: process.env.PRISMA_QUERY_ENGINE_LIBRARY ?? process.execPath,
     PRISMA_HIDE_UPDATE_MESSAGE: '1',
   };
+  delete env.LEGACY_PRISMA_DATABASE_URL;
+  if (databaseUrl) env.LEGACY_PRISMA_DATABASE_URL = databaseUrl;
+  return env;
 }
 
 /** Prisma's migration folder prefix: the UTC time as YYYYMMDDHHMMSS. */
@@ -79,7 +98,7 @@ export function migrationTimestamp(date = new Date()): string {
 /** Writes `<timestamp>_<name>/migration.sql` and returns its path, or undefined when there is nothing to write. */
 export async function writeMigration(name: string, options: { empty?: boolean; migrationsDir?: string } = {}): Promise<string | undefined> {
   if (!/^[a-z0-9_]+$/.test(name)) {
-    throw new Error(`migration name "${name}" must be snake_case (a-z, 0-9, _)`);
+    throw new Error(`invalid migration name "${name}": use snake_case (a-z, 0-9, _)`);
   }
   const migrationsDir = options.migrationsDir ?? MIGRATIONS_DIR;
 

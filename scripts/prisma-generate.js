@@ -5,8 +5,8 @@
  * Generates the Prisma client into prisma/generated (run on `npm install`).
  *
  * NOTE: the Prisma CLI downloads a native schema engine on start unless
- * PRISMA_SCHEMA_ENGINE_BINARY names an existing file; `generate` never runs that
- * engine, so any existing file (the Node binary) lets it work offline.
+ * PRISMA_SCHEMA_ENGINE_BINARY names an existing file. `generate` never runs that
+ * engine, so the Node binary stands in and generation works offline.
  */
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');

@@ -50,7 +50,7 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
 }
 
 async function openPglite(dataDir: string, logger?: Logger): Promise<Database> {
-  // NOTE: PGlite serves one process per data folder; API and worker share one process in the embedded setup.
+  // NOTE: PGlite serves one process per data folder, so API and worker must share a process in the embedded setup.
   await mkdir(dataDir, { recursive: true });
   const database = new PGlite(dataDir);
   await database.waitReady;
@@ -75,14 +75,14 @@ async function openPglite(dataDir: string, logger?: Logger): Promise<Database> {
 
 export type DatabaseCheck = { ok: true; latencyMs: number } | { ok: false; error: string };
 
-/** Readiness probe: `SELECT 1` answered within `timeoutMs`. Never throws. */
+/** Runs `SELECT 1` as a readiness probe and reports whether it returned within `timeoutMs`. Never throws. */
 export async function checkDatabase(prisma: PrismaClient, options: { timeoutMs?: number } = {}): Promise<DatabaseCheck> {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
 
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([prisma.$queryRaw`SELECT 1`, timeout]);

@@ -61,7 +61,7 @@ interface Session {
   exec(script: string): Promise<void>;
 }
 
-/** Applies pending migrations in name order, each in its own transaction; returns the names applied. */
+/** Applies pending migrations in name order, each in its own transaction, and returns the names applied. */
 export async function applyMigrations(target: MigrationTarget, options: MigrateOptions = {}): Promise<{ applied: string[] }> {
   const session = toSession(target);
   const migrations = await readMigrations(options.migrationsDir ?? findMigrationsDir());
@@ -119,8 +119,8 @@ function planMigrations(migrations: Migration[], rows: AppliedRow[], logger?: Lo
 }
 
 async function applyOne(session: Session, migration: Migration): Promise<void> {
-  // NOTE: each migration runs in one transaction, so statements that refuse
-  // transactions (CREATE INDEX CONCURRENTLY) cannot be used in migrations.
+  // NOTE: each migration runs in one transaction, so statements that cannot run
+  // inside a transaction block (CREATE INDEX CONCURRENTLY) cannot be used in migrations.
   await session.query('BEGIN');
   try {
     const id = randomUUID();
@@ -172,7 +172,7 @@ export function findMigrationsDir(): string {
     const candidate = path.join(directory, 'prisma', 'migrations');
     if (existsSync(candidate)) return candidate;
     if (path.dirname(directory) === directory) {
-      throw appError('INTERNAL', `No prisma/migrations folder found above ${__dirname}`);
+      throw appError('INTERNAL', `prisma/migrations not found in ${__dirname} or any parent folder`);
     }
   }
 }

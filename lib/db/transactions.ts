@@ -9,7 +9,7 @@ export type TransactionClient = Prisma.TransactionClient;
 export interface SerializableRetryOptions {
   /** Attempts in total, the first included. Default 5. */
   maxAttempts?: number;
-  /** Upper bound of the first backoff; it doubles per attempt. Default 20 ms. */
+  /** Upper bound of the first backoff, doubled per attempt. Default 20 ms. */
   baseDelayMs?: number;
   /** Upper bound of any backoff. Default 1 s. */
   maxDelayMs?: number;
@@ -84,13 +84,13 @@ function isConstraintViolation(error: unknown, sqlState: string, constraint: str
   if (cause?.originalCode !== sqlState) return false;
   if (constraint === undefined) return true;
 
-  // The pg adapter reports the index name; the PGlite adapter reports only columns, so the message is read too.
+  // The pg adapter reports the index name, but the PGlite adapter reports only columns, so the message is read too.
   if (cause.constraint?.index === constraint) return true;
   const quoted = typeof cause.originalMessage === 'string' ? /constraint "([^"]+)"/.exec(cause.originalMessage)?.[1] : undefined;
   return quoted === constraint;
 }
 
-/** The driver error behind a Prisma request error or a bare DriverAdapterError. */
+/** Returns the driver error behind a Prisma request error or a bare DriverAdapterError. */
 function adapterCause(error: unknown): AdapterCause | undefined {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const meta = error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined;

@@ -14,7 +14,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** The superuser URL of the test server; set by the global setup (test/support/postgres-server.ts). */
+/** Returns the superuser URL of the test server, which the global setup sets (test/support/postgres-server.ts). */
 export function testServerUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest, whose global setup starts PostgreSQL');

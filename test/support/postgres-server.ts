@@ -51,11 +51,16 @@ async function startThrowawayCluster(): Promise<RunningService> {
     const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
     await waitUntilAccepting(url, server, () => Buffer.concat(log).toString());
 
+    // Should the run end without its teardown, the server must not outlive it.
     const running = server;
+    const killOnExit = () => running.kill('SIGKILL');
+    process.once('exit', killOnExit);
+
     return {
       name: 'postgres',
       env: { TEST_DATABASE_URL: url },
       stop: async () => {
+        process.removeListener('exit', killOnExit);
         await stopServer(running);
         await rm(baseDir, { recursive: true, force: true });
       },
@@ -67,7 +72,7 @@ async function startThrowawayCluster(): Promise<RunningService> {
   }
 }
 
-/** The folder of a PostgreSQL program: PG_BIN_DIR, then `pg_config --bindir`, then Debian's versioned folders. */
+/** Finds the folder of the PostgreSQL programs: PG_BIN_DIR, then `pg_config --bindir`, then Debian's versioned folders. */
 export function findPostgresBinDir(): string {
   const candidates: string[] = [];
   if (process.env.PG_BIN_DIR) candidates.push(process.env.PG_BIN_DIR);
@@ -97,7 +102,7 @@ function serverOwner(): { uid: number; gid: number } | undefined {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new Error('running as root needs a `postgres` user to own the test cluster');
+    throw new Error('user `postgres` not found: running as root, the test cluster needs it as owner');
   }
 }
 
@@ -107,7 +112,7 @@ function findFreePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('failed to read the port of the probe server'))));
     });
   });
 }

@@ -1,17 +1,26 @@
+import path from 'node:path';
+
 import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { defineConfig } from 'prisma-legacy/config';
 
 /**
- * Configuration of the Prisma 6 CLI that scripts/db-diff.ts runs to turn
- * schema.prisma into migration SQL. Prisma 6 can run its schema engine as
- * WebAssembly over a driver adapter; here the adapter is an in-memory PGlite,
- * so diffing needs neither a native engine nor a database server.
+ * Configuration of the Prisma 6 CLI (npm alias `prisma-legacy`) that
+ * scripts/db-diff.ts runs. Prisma 6 can run its schema engine as WebAssembly
+ * over a driver adapter, which the Prisma 7 CLI here cannot. The adapter talks
+ * to LEGACY_PRISMA_DATABASE_URL when set, else to an in-memory PGlite, so
+ * diffing needs neither a native engine nor a database server.
  */
 export default defineConfig({
   engine: 'js',
   experimental: { adapter: true },
+  migrations: { path: path.join(__dirname, 'migrations') },
+  // Prisma 6 and Prisma 7 declare the same adapter shape in two packages, hence the casts.
   adapter: async () => {
+    const url = process.env.LEGACY_PRISMA_DATABASE_URL;
+    if (url) return new PrismaPg({ connectionString: url }) as never;
+
     // One in-memory database serves as both main and shadow database: diffing only reads the first.
     const database = new PGlite();
     let connections = 0;
@@ -22,7 +31,6 @@ export default defineConfig({
         if (connections === 0) await database.close();
       });
     };
-    // Prisma 6 and Prisma 7 declare the same adapter shape in two packages.
     return { provider: 'postgres', adapterName: 'pglite-prisma-adapter', connect, connectToShadowDb: connect } as never;
   },
 });
