@@ -2,7 +2,8 @@ import 'dotenv/config';
 import { defineConfig } from 'prisma/config';
 
 /**
- * Configuration of the Prisma 7 CLI (`prisma generate`, `prisma migrate deploy`).
+ * Configuration of the Prisma 7 CLI: `prisma generate`, and `prisma migrate` where
+ * its native schema engine can be downloaded.
  * The app itself connects through a driver adapter in lib/db/client.ts and
  * applies migrations with lib/db/migrate.ts. New migrations come from
  * `npm run db:diff -- NAME` (scripts/db-diff.ts).
