@@ -1,4 +1,4 @@
-// Container healthcheck of the api service: exits 0 when GET <path> on the local server answers 2xx.
+// Container healthcheck of the api service: exits 0 when GET <path> on the local server returns a 2xx status.
 // Usage: node docker/healthcheck.js [/readyz]. The image has no curl, so Node's fetch does the request.
 const path = process.argv[2] || '/readyz';
 const port = process.env.PORT || '3000';

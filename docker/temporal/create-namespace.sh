@@ -1,5 +1,5 @@
 #!/bin/sh
-# Registers the namespace the application uses, once the Temporal server answers.
+# Registers the namespace the application uses, once the Temporal server reports SERVING.
 # Safe on every start: an existing namespace is left as it is.
 # Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_RETENTION.
 set -eu
