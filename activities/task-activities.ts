@@ -283,7 +283,12 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
         const task = await tx.task.findUniqueOrThrow({ where: { id: taskId } });
         if (task.status === 'succeeded' || task.status === 'expired') {
           const delivery = await tx.webhookDelivery.findUnique({ where: { taskId_event: { taskId, event: 'task.succeeded' } } });
-          return { expiresAt: (task.expiresAt ?? expiresAt).toISOString(), ...(delivery ? { webhookDeliveryId: delivery.id } : {}) };
+          const keptUntil = task.expiresAt ?? expiresAt;
+          return {
+            expiresAt: keptUntil.toISOString(),
+            retainForMs: Math.max(0, keptUntil.getTime() - Date.now()),
+            ...(delivery ? { webhookDeliveryId: delivery.id } : {}),
+          };
         }
 
         const finished = await tx.task.update({
@@ -293,7 +298,7 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
         await tx.taskAsset.updateMany({ where: { taskId }, data: { expiresAt } });
         await createMessage(tx, finished, 'task.succeeded', { taskId, model: task.model, imageCount: task.imageCount });
         const webhookDeliveryId = await createWebhookDelivery(tx, taskId, 'succeeded');
-        return { expiresAt: expiresAt.toISOString(), ...(webhookDeliveryId ? { webhookDeliveryId } : {}) };
+        return { expiresAt: expiresAt.toISOString(), retainForMs: config.RESULT_RETENTION, ...(webhookDeliveryId ? { webhookDeliveryId } : {}) };
       });
     },
 

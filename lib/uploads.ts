@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { PrismaClient, ReferenceUpload } from '../prisma/generated/client';
 import { referenceUploadWorkflowId } from '../workflows/definitions';
 import type { referenceUploadRetention } from '../workflows/maintenance';
@@ -73,12 +73,12 @@ export async function storeReferenceUpload(deps: UploadServiceDependencies, acco
   await deps.temporal.workflow.start<typeof referenceUploadRetention>('referenceUploadRetention', {
     workflowId: referenceUploadWorkflowId(id),
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-    args: [{ uploadId: id, expiresAt: expiresAt.toISOString() }],
+    args: [{ uploadId: id, retainForMs: deps.config.REFERENCE_RETENTION }],
   });
   return upload;
 }
 
-async function readHeader(bytes: Buffer): Promise<sharp.Metadata> {
+async function readHeader(bytes: Buffer): Promise<Metadata> {
   try {
     // metadata() parses the header only; no pixels are decoded here.
     return await sharp(bytes, { limitInputPixels: false }).metadata();

@@ -9,6 +9,7 @@ import { locateTemporalCli } from '../temporal/cli';
 import { connectWorkerConnection } from '../temporal/connection';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createTaskWorker } from '../temporal/task-worker';
+import { installRuntimeLogger } from '../temporal/worker';
 import { ensureFirstAdmin } from './first-admin';
 
 const ROOT_DIR = path.resolve(__dirname, '..');
@@ -22,6 +23,7 @@ const ROOT_DIR = path.resolve(__dirname, '..');
 async function main(): Promise<void> {
   let config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'novart' });
+  installRuntimeLogger(logger);
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
   const startedAt = performance.now();
 

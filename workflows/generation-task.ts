@@ -105,7 +105,7 @@ export async function generationTask(input: GenerationTaskInput): Promise<Termin
   progress.status = 'succeeded';
   progress.progress = 100;
 
-  await Promise.all([deliverWebhook(input, completed.webhookDeliveryId), retainThenDelete(input.taskId, completed.expiresAt)]);
+  await Promise.all([deliverWebhook(input, completed.webhookDeliveryId), retainThenDelete(input.taskId, completed.retainForMs)]);
   progress.status = 'expired';
   return 'succeeded';
 }
@@ -195,9 +195,8 @@ async function deliverWebhook(input: GenerationTaskInput, deliveryId: string | u
 }
 
 /** Waits until the results expire, then deletes their objects and marks the task expired. */
-async function retainThenDelete(taskId: string, expiresAt: string): Promise<void> {
-  const waitMs = Date.parse(expiresAt) - Date.now();
-  if (waitMs > 0) await sleep(waitMs);
+async function retainThenDelete(taskId: string, retainForMs: number): Promise<void> {
+  if (retainForMs > 0) await sleep(retainForMs);
 
   await cleanup.expireTaskAssets(taskId);
 }

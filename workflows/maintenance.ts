@@ -6,10 +6,9 @@ const cleanup = proxyActivities<TaskActivities>({
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '1h' },
 });
 
-/** Keeps an uploaded reference image until `expiresAt` (ISO time), then deletes it. */
-export async function referenceUploadRetention(input: { uploadId: string; expiresAt: string }): Promise<void> {
-  const waitMs = Date.parse(input.expiresAt) - Date.now();
-  if (waitMs > 0) await sleep(waitMs);
+/** Keeps an uploaded reference image for `retainForMs` after upload, then deletes it. */
+export async function referenceUploadRetention(input: { uploadId: string; retainForMs: number }): Promise<void> {
+  if (input.retainForMs > 0) await sleep(input.retainForMs);
 
   await cleanup.deleteReferenceUpload(input.uploadId);
 }

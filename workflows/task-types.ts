@@ -49,6 +49,11 @@ export type ProviderJobState =
 export interface CompletedTask {
   /** ISO time at which results and previews are deleted. */
   expiresAt: string;
+  /**
+   * Time from completion until deletion. The workflow sleeps this long on its
+   * own clock rather than until `expiresAt`, so a skewed clock cannot cut retention short.
+   */
+  retainForMs: number;
   webhookDeliveryId?: string;
 }
 

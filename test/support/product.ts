@@ -17,6 +17,7 @@ import { S3Storage } from '../../lib/storage/s3';
 import { creditWallet } from '../../lib/wallet';
 import type { PrismaClient } from '../../prisma/generated/client';
 import { createTaskWorker } from '../../temporal/task-worker';
+import { installRuntimeLogger } from '../../temporal/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from './fake-upstream';
 import { createTestBucket } from './s3-server';
@@ -30,6 +31,8 @@ import { createTestBucket } from './s3-server';
 export interface ProductHarness {
   baseUrl: string;
   config: Config;
+  /** The environment the product was configured from, for processes started by a test. */
+  env: Record<string, string>;
   prisma: PrismaClient;
   storage: S3Storage;
   temporal: Client;
@@ -113,6 +116,7 @@ export async function startProduct(options: HarnessOptions = {}): Promise<Produc
   };
   const config = loadConfig(env);
   const logger = createLogger({ level: config.LOG_LEVEL });
+  installRuntimeLogger(logger);
   const storage = new S3Storage(bucket);
   const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS! }), namespace: config.TEMPORAL_NAMESPACE });
 
@@ -198,6 +202,7 @@ export async function startProduct(options: HarnessOptions = {}): Promise<Produc
   return {
     baseUrl,
     config,
+    env,
     prisma: database.prisma,
     storage,
     temporal,
