@@ -45,7 +45,7 @@ export function v1Router(deps: V1Dependencies): Router {
     const task = await prisma.task.findUnique({ where: { id: z.uuid().parse(request.params.taskId) } });
     if (!task) throw new AppError('NOT_FOUND', 'Task not found');
 
-    await deps.temporal.workflow.getHandle(task.workflowId).signal(providerCallbackSignal, { providerId, jobId: callback.jobId });
+    await deps.temporal.workflow.getHandle(task.workflowId).signal(providerCallbackSignal, { providerId, jobId: callback.id });
     response.status(204).end();
   });
 
