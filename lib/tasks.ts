@@ -166,7 +166,7 @@ export function createTaskService(deps: TaskServiceDependencies) {
           return created;
         });
       } catch (error) {
-        // A concurrent request with the same idempotency key won the race: answer with its task.
+        // A concurrent request with the same idempotency key won the race: return its task.
         if (idempotencyKey !== undefined && isUniqueViolation(error)) {
           const existing = await findByIdempotencyKey(prisma, caller.accountId, idempotencyKey);
           if (existing) return { task: checkSameRequest(existing, requestHash), created: false };
@@ -243,7 +243,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt: date, id };
 }
 
-/** A stable hash of the parsed request, so that key order and defaults do not matter. */
+/** Hashes the parsed request, so that key order and defaults do not change the result. */
 function hashRequest(request: z.output<typeof createTaskSchema>): string {
   const canonical = JSON.stringify(Object.entries(request).sort(([a], [b]) => a.localeCompare(b)));
   return createHash('sha256').update(canonical).digest('hex');

@@ -35,7 +35,8 @@ export function v1Router(deps: V1Dependencies): Router {
   const serializeContext = { temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
 
   // Provider callbacks authenticate with the provider's signature, not an API key, and need the raw body.
-  router.post('/provider-callbacks/:providerId/:taskId', express.raw({ type: () => true, limit: '64kb' }), async (request, response) => {
+  // The limit is generous because providers may inline the finished images in the callback.
+  router.post('/provider-callbacks/:providerId/:taskId', express.raw({ type: () => true, limit: '64mb' }), async (request, response) => {
     const providerId = String(request.params.providerId);
     const secret = deps.providers.config.providers.find((provider) => provider.id === providerId)?.callbackSecret;
     if (!secret) throw new AppError('NOT_FOUND', 'Unknown provider');

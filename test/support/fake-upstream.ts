@@ -94,6 +94,8 @@ interface Job {
   request: JobRequest;
   outcome: 'succeeded' | 'failed' | 'content-policy' | 'empty';
   polls: number;
+  /** Set once the job's callback was sent: from then on, polls return the final status too. */
+  settled?: boolean;
 }
 
 interface JobRequest {
@@ -288,6 +290,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       const callbackUrl = fields.callback_url;
       const timer = setTimeout(() => {
         timers.delete(timer);
+        job.settled = true;
         void sendCallback(job, callbackUrl);
       }, options.callbackDelayMs ?? 0);
       timers.add(timer);
@@ -301,7 +304,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
     job.polls += 1;
     const pollsUntilDone = options.pollsUntilDone ?? 2;
-    if (job.polls < pollsUntilDone) return sendJson(response, 200, { id: job.id, status: job.polls === 1 ? 'queued' : 'running' });
+    if (!job.settled && job.polls < pollsUntilDone) return sendJson(response, 200, { id: job.id, status: job.polls === 1 ? 'queued' : 'running' });
     return sendJson(response, 200, await finalJobStatus(job));
   };
 
