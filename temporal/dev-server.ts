@@ -90,15 +90,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const exited = new Promise<void>((resolve) => supervisor.once('exit', () => resolve()));
 
   const stop = async () => {
-    if (supervisor.exitCode !== null || supervisor.signalCode !== null) return;
-
-    output.stopping = true;
-    supervisor.stdin.end();
-    const stopped = await Promise.race([exited.then(() => true), sleep(stopGraceMs + 5_000, false, { ref: false })]);
-    if (!stopped) {
-      killGroup(supervisor, 'SIGKILL');
+    const running = supervisor.exitCode === null && supervisor.signalCode === null;
+    if (running) {
+      output.stopping = true;
+      supervisor.stdin.end();
+      const stopped = await Promise.race([exited.then(() => true), sleep(stopGraceMs + 5_000, false, { ref: false })]);
+      if (!stopped) killGroup(supervisor, 'SIGKILL');
       await exited;
     }
+
+    // Sweeps up a server left behind by a supervisor that died abnormally, since the group outlives its leader.
+    killGroup(supervisor, 'SIGKILL');
   };
 
   const address = `${ip}:${options.port}`;
@@ -139,18 +141,19 @@ async function waitUntilAnswering(address: string, namespace: string, exited: Pr
   let lastError: unknown;
 
   while (!hasExited && Date.now() < deadline) {
+    // A lazy connection can be closed even when connecting fails, so no channel is left open.
+    const connection = Connection.lazy({ address, connectTimeout: 1_000 });
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        return;
-      } finally {
-        await connection.close();
-      }
+      await connection.ensureConnected();
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
     } catch (error) {
       lastError = error;
-      await sleep(200);
+    } finally {
+      await connection.close();
     }
+
+    await sleep(200);
   }
 
   if (hasExited) throw new Error('the server process exited');

@@ -96,9 +96,20 @@ describe('startDevServer', () => {
     expect(await processesMentioning(dbFile)).toEqual([]);
   });
 
+  it('stop ends a server whose supervisor died', async () => {
+    const dbFile = path.join(dataDir, 'supervisor-killed.sqlite');
+    server = await startDevServer({ cliPath, dbFile, port: await findFreePort(), logger: createLogger({ level: 'silent' }) });
+    process.kill(server.pid, 'SIGKILL');
+
+    await server.stop();
+
+    expect(await processesMentioning(dbFile)).toEqual([]);
+  });
+
   it('rejects when its port is taken', async () => {
     const dbFile = path.join(dataDir, 'port-taken.sqlite');
-    const occupant = net.createServer();
+    // It only holds the port, so connections to it are dropped at once.
+    const occupant = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => occupant.listen(0, '127.0.0.1', resolve));
     const { port } = occupant.address() as net.AddressInfo;
 
@@ -106,6 +117,6 @@ describe('startDevServer', () => {
 
     await expect(starting).rejects.toThrow(/did not start/);
     expect(await processesMentioning(dbFile)).toEqual([]);
-    occupant.close();
+    await new Promise((resolve) => occupant.close(resolve));
   });
 });
