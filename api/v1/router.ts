@@ -28,11 +28,10 @@ export interface V1Dependencies {
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-/** The public REST API, authenticated by API key. */
+/** The public REST API: provider callbacks, then everything else authenticated by API key. */
 export function v1Router(deps: V1Dependencies): Router {
-  const { prisma, tasks, config } = deps;
+  const { prisma } = deps;
   const router = Router();
-  const serializeContext = { temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
 
   // Provider callbacks authenticate with the provider's signature, not an API key, and need the raw body.
   // The limit is generous because providers may inline the finished images in the callback.
@@ -51,6 +50,20 @@ export function v1Router(deps: V1Dependencies): Router {
   });
 
   router.use(requireApiKey(prisma));
+  router.use(resourceRouter(deps));
+  return router;
+}
+
+/**
+ * Tasks, uploads, assets, wallet and messages of the authenticated principal.
+ * The router does not authenticate: `/v1` mounts it behind API keys and the
+ * Studio's `/api` behind the session, which both set `request.principal`.
+ */
+export function resourceRouter(deps: V1Dependencies): Router {
+  const { prisma, tasks, config } = deps;
+  const router = Router();
+  const serializeContext = { temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
+
   router.use(express.json({ limit: '64kb' }));
 
   router.post('/tasks', requireScope('tasks:write'), async (request, response) => {
