@@ -132,6 +132,31 @@ export const configSchema = z.object({
     'Comma-separated CIDR ranges that webhooks may target although private (for example `10.20.0.0/16`). Empty: only public addresses.',
   ),
 
+  LOW_BALANCE_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(50)
+    .describe('Credits (balance plus bonus) below which a debit sends the owner one low-balance message; 0 turns the message off.'),
+  REDEMPTION_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10)
+    .describe('Wrong redemption codes an account, or an IP address, may enter per REDEMPTION_FAILURE_WINDOW before redeeming is refused.'),
+  REDEMPTION_FAILURE_WINDOW: duration('15m').describe('Window over which wrong redemption codes are counted.'),
+  REFERRAL_INVITER_REWARD: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .describe("Bonus credits an inviter receives once per invitee, on the invitee's first paid recharge or redemption."),
+  REFERRAL_WELCOME_BONUS: z.coerce.number().int().min(0).default(0).describe('Bonus credits a new account receives when it signs up with an invite code.'),
+  RECONCILIATION_CRON: z
+    .string()
+    .default('0 3 * * *')
+    .describe('Cron expression (UTC) of the wallet and ledger reconciliation run by a Temporal Schedule; `off` disables the schedule.'),
+
   SESSION_SECRET: optionalText.describe(
     'Secret that signs session cookies; at least 32 characters. Required in production; the embedded setup generates one in `$DATA_DIR`.',
   ),
