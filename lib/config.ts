@@ -162,6 +162,13 @@ export const configSchema = z.object({
   ),
   SMTP_URL: optionalUrl.describe('SMTP server URL (`smtp://user:pass@host:587`). Unset: e-mails are written to `$DATA_DIR/mail` and logged.'),
   MAIL_FROM: z.string().default('Novart Studio <no-reply@localhost>').describe('Sender address of e-mails.'),
+  SESSION_TTL: duration('14d').describe('How long a Studio session lasts without activity before the user must sign in again.'),
+  AUTH_WINDOW: duration('15m').describe('Window of the sign-in, sign-up, reset and verification rate limits, and the length of a sign-in lockout.'),
+  AUTH_MAX_REQUESTS_PER_IP: z.coerce.number().int().min(1).default(30).describe('Requests per client IP to each account endpoint (sign-in, sign-up, reset, verification) within AUTH_WINDOW.'),
+  AUTH_MAX_REQUESTS_PER_EMAIL: z.coerce.number().int().min(1).default(5).describe('Sign-up, reset and verification e-mails per address within AUTH_WINDOW.'),
+  SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5).describe('Failed sign-ins per e-mail address within AUTH_WINDOW; the next attempt is refused until the window ends.'),
+  API_REQUEST_LOG_RETENTION: duration('90d').describe('How long the per-request log of `/v1` calls is kept for the developer center.'),
+  WEBHOOK_SECRET_GRACE: duration('24h').describe('After a webhook secret rotation, how long deliveries are also signed with the previous secret.'),
 });
 
 export type Config = z.output<typeof configSchema> & {
