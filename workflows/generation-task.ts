@@ -194,11 +194,17 @@ async function deliverWebhook(input: GenerationTaskInput, deliveryId: string | u
   }
 }
 
-/** Waits until the results expire, then deletes their objects and marks the task expired. */
+/**
+ * Waits until the results expire, then deletes their objects and marks the
+ * task expired. Cancelling the workflow during the wait deletes the files at
+ * once, because ending with the files kept would break the retention promise.
+ */
 async function retainThenDelete(taskId: string, retainForMs: number): Promise<void> {
-  if (retainForMs > 0) await sleep(retainForMs);
-
-  await cleanup.expireTaskAssets(taskId);
+  try {
+    if (retainForMs > 0) await sleep(retainForMs);
+  } finally {
+    await CancellationScope.nonCancellable(() => cleanup.expireTaskAssets(taskId));
+  }
 }
 
 /** Marks the task failed or canceled, refunding its debit if there was one, then delivers the webhook. */
