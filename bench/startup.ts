@@ -67,7 +67,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function writeReport(measurements: Measurement[], runs: number): void {
+function writeReport(measurements: Measurement[], command: string): void {
   const scenarios = [...new Set(measurements.map((measurement) => measurement.scenario))];
   const rows = scenarios.map((scenario) => {
     const own = measurements.filter((measurement) => measurement.scenario === scenario);
@@ -77,7 +77,7 @@ function writeReport(measurements: Measurement[], runs: number): void {
   });
   const section = [
     BEGIN_MARKER,
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:startup${runs !== 3 ? ` -- --runs ${runs}` : ''}\` on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`${command}\` on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
     '',
     '| scenario | runs | ready, median (s) | ready, range (s) | stop after SIGINT, median (s) |',
     '| --- | --- | --- | --- | --- |',
@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   for (const measurement of measurements) {
     console.log(`${measurement.scenario}: ready in ${(measurement.readyMs / 1000).toFixed(1)} s, stopped in ${(measurement.stopMs / 1000).toFixed(1)} s`);
   }
-  writeReport(measurements, runs);
+  const flags = [values.cold ? '--cold' : '', runs !== 3 ? `--runs ${runs}` : ''].filter(Boolean).join(' ');
+  writeReport(measurements, `npm run bench:startup${flags ? ` -- ${flags}` : ''}`);
 }
 
 main().catch((error: unknown) => {
