@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { taskProgressQuery } from '../../workflows/definitions';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startProduct, TEST_MODEL, TEST_UNIT_PRICE, type ProductHarness } from '../support/product';
 
@@ -66,6 +67,17 @@ describe('task lifecycle', () => {
     };
     expect(payload.type).toBe('task.succeeded');
     expect(payload.data.id).toBe(task.id);
+  });
+
+  test('reports progress through a workflow query', async () => {
+    const created = await createTask({ prompt: 'query me' });
+    await product.waitForTask(created.body.id, ['succeeded']);
+
+    const progress = await product.temporal.workflow.getHandle(created.body.workflowId).query(taskProgressQuery);
+
+    expect(progress.status).toBe('succeeded');
+    expect(progress.progress).toBe(100);
+    expect(progress.providerId).toBe('primary');
   });
 
   test('downloads the asset through a short-lived link', async () => {
