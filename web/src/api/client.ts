@@ -47,6 +47,45 @@ export async function getJson(path: string, options: GetJsonOptions = {}): Promi
   throw toApiError(path, response.status, body);
 }
 
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** A JSON body; sent with `Content-Type: application/json`. */
+  json?: unknown;
+  /** Raw bytes, such as an image upload; sent with the blob's own type. */
+  blob?: Blob;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Sends any request to the Studio's own origin with the session cookie and
+ * parses the JSON answer (undefined for 204). Throws ApiError like getJson.
+ */
+export async function requestJson<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.blob) {
+    headers['content-type'] = options.blob.type || 'application/octet-stream';
+    body = options.blob;
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: 'same-origin', signal: options.signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new ApiError('NETWORK_ERROR', `${method} ${path} failed: ${String(error)}`);
+  }
+
+  if (response.status === 204) return undefined as T;
+  const parsed = await readJsonBody(response);
+  if (response.ok && parsed !== undefined) return parsed as T;
+
+  throw toApiError(path, response.status, parsed);
+}
+
 async function readJsonBody(response: Response): Promise<unknown> {
   try {
     return await response.json();
@@ -65,5 +104,5 @@ function toApiError(path: string, status: number, body: unknown): ApiError {
 
   // A proxy in front of a stopped API responds with 502 to 504 with its own HTML page.
   const code = status >= 502 && status <= 504 ? 'SERVICE_UNAVAILABLE' : 'UNEXPECTED_RESPONSE';
-  return new ApiError(code, `GET ${path} returned HTTP ${status} without a JSON error envelope`, status);
+  return new ApiError(code, `${path} returned HTTP ${status} without a JSON error envelope`, status);
 }
