@@ -23,6 +23,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // bench/bundle-size.ts reads the manifest to find what each route loads.
+    manifest: true,
   },
   server: {
     host: '127.0.0.1',
