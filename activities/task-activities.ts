@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import sharp from 'sharp';
+import { webhookSigningSecrets } from '../lib/auth/webhook-secret';
 import type { Config } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -27,7 +28,7 @@ export interface TaskActivityDependencies {
   prisma: PrismaClient;
   storage: ObjectStorage;
   providers: ProviderRegistry;
-  config: Pick<Config, 'RESULT_RETENTION' | 'WEBHOOK_TIMEOUT' | 'WEBHOOK_ALLOWED_CIDRS' | 'publicUrl'>;
+  config: Pick<Config, 'RESULT_RETENTION' | 'WEBHOOK_TIMEOUT' | 'WEBHOOK_ALLOWED_CIDRS' | 'LOW_BALANCE_THRESHOLD' | 'publicUrl'>;
   logger: Logger;
   /** Replaces DNS resolution of webhook hosts, for tests. */
   webhookLookup?: WebhookLookup;
@@ -202,7 +203,7 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
 
       try {
         await prisma.$transaction(async (tx) => {
-          await debitTask(tx, { accountId: task.accountId, taskId: task.id, price: task.price });
+          await debitTask(tx, { accountId: task.accountId, taskId: task.id, price: task.price, lowBalanceThreshold: config.LOW_BALANCE_THRESHOLD });
           await tx.task.updateMany({
             where: { id: task.id, status: 'queued' },
             data: { status: 'running', progress: 10, startedAt: new Date() },
@@ -342,7 +343,7 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
       try {
         const response = await sendWebhook({
           url: delivery.url,
-          secret: delivery.task.account.webhookSecret,
+          secret: webhookSigningSecrets(delivery.task.account),
           webhookId: delivery.id,
           body,
           timeoutMs: config.WEBHOOK_TIMEOUT,

@@ -44,6 +44,7 @@ export interface TaskServiceDependencies {
     | 'WEBHOOK_RETRY_WINDOW'
     | 'WEBHOOK_TIMEOUT'
     | 'WEBHOOK_ALLOWED_CIDRS'
+    | 'LOW_BALANCE_THRESHOLD'
   >;
   logger: Logger;
   webhookLookup?: WebhookLookup;
@@ -162,7 +163,7 @@ export function createTaskService(deps: TaskServiceDependencies) {
             },
             include: { assets: true },
           });
-          await debitTask(tx, { accountId: caller.accountId, taskId, price });
+          await debitTask(tx, { accountId: caller.accountId, taskId, price, lowBalanceThreshold: config.LOW_BALANCE_THRESHOLD });
           return created;
         });
       } catch (error) {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { LedgerKind, Prisma, PrismaClient } from '../prisma/generated/client';
+import { writeAudit } from './audit';
 import { AppError } from './errors';
 
 /**
@@ -31,11 +33,15 @@ export function taskRefundKey(taskId: string): string {
 interface WalletRow {
   balance: number;
   bonus: number;
+  lowBalanceNotified: boolean;
 }
+
+/** Low-balance threshold used when a caller passes none; the same as the LOW_BALANCE_THRESHOLD default. */
+export const DEFAULT_LOW_BALANCE_THRESHOLD = 50;
 
 async function lockWallet(tx: Transaction, accountId: string): Promise<WalletRow> {
   const rows = await tx.$queryRaw<WalletRow[]>`
-    SELECT balance, bonus FROM wallets WHERE account_id = ${accountId}::uuid FOR UPDATE`;
+    SELECT balance, bonus, low_balance_notified AS "lowBalanceNotified" FROM wallets WHERE account_id = ${accountId}::uuid FOR UPDATE`;
   const wallet = rows[0];
   if (!wallet) throw new AppError('NOT_FOUND', 'The account has no wallet');
   return wallet;
@@ -66,6 +72,8 @@ async function applyChange(
     idempotencyKey: string;
     taskId?: string;
     reference?: string;
+    /** Set on debits: checks the low-balance message after the change. */
+    lowBalanceThreshold?: number;
   },
 ): Promise<LedgerChange> {
   const balanceAfter = change.wallet.balance + change.balanceDelta;
@@ -89,35 +97,96 @@ async function applyChange(
     },
   });
 
+  if (change.lowBalanceThreshold !== undefined) {
+    await noteLowBalance(tx, { accountId: change.accountId, ledgerEntryId: entry.id, before: change.wallet, balanceAfter, bonusAfter, threshold: change.lowBalanceThreshold });
+  }
+
   return { ledgerEntryId: entry.id, balanceDelta: change.balanceDelta, bonusDelta: change.bonusDelta, balanceAfter, bonusAfter, applied: true };
+}
+
+/**
+ * After a debit: sends one low-balance message when the credits fall below the
+ * threshold, at most once per crossing. The flag is re-evaluated on every debit,
+ * so a debit that starts at or above the threshold counts as a new crossing.
+ */
+async function noteLowBalance(
+  tx: Transaction,
+  input: { accountId: string; ledgerEntryId: string; before: WalletRow; balanceAfter: number; bonusAfter: number; threshold: number },
+): Promise<void> {
+  if (input.threshold <= 0) return;
+
+  const totalBefore = input.before.balance + input.before.bonus;
+  const totalAfter = input.balanceAfter + input.bonusAfter;
+  const below = totalAfter < input.threshold;
+  const alreadyTold = totalBefore < input.threshold && input.before.lowBalanceNotified;
+  if (below !== input.before.lowBalanceNotified) {
+    await tx.wallet.update({ where: { accountId: input.accountId }, data: { lowBalanceNotified: below } });
+  }
+  if (!below || alreadyTold) return;
+
+  await tx.message.create({
+    data: {
+      accountId: input.accountId,
+      kind: 'wallet.low_balance',
+      params: { balance: input.balanceAfter, bonus: input.bonusAfter, total: totalAfter, threshold: input.threshold },
+      idempotencyKey: `ledger:${input.ledgerEntryId}:low-balance`,
+    },
+  });
 }
 
 /**
  * Debits the price of a task, bonus credits first, then balance. Rejects with
  * INSUFFICIENT_FUNDS rather than going negative. Idempotent per task.
  */
-export async function debitTask(tx: Transaction, input: { accountId: string; taskId: string; price: number }): Promise<LedgerChange> {
+export async function debitTask(
+  tx: Transaction,
+  input: { accountId: string; taskId: string; price: number; lowBalanceThreshold?: number },
+): Promise<LedgerChange> {
+  return debitWallet(tx, {
+    accountId: input.accountId,
+    kind: 'debit',
+    amount: input.price,
+    idempotencyKey: taskDebitKey(input.taskId),
+    taskId: input.taskId,
+    lowBalanceThreshold: input.lowBalanceThreshold,
+  });
+}
+
+/**
+ * Takes `amount` credits, bonus first, then balance, in one ledger row of
+ * `kind`. Rejects with INSUFFICIENT_FUNDS rather than going negative.
+ * Idempotent per key.
+ */
+export async function debitWallet(
+  tx: Transaction,
+  input: { accountId: string; kind: LedgerKind; amount: number; idempotencyKey: string; taskId?: string; reference?: string; lowBalanceThreshold?: number },
+): Promise<LedgerChange> {
+  if (!Number.isInteger(input.amount) || input.amount < 0) {
+    throw new AppError('VALIDATION_FAILED', 'A debit must be a non-negative whole number of credits');
+  }
   const wallet = await lockWallet(tx, input.accountId);
-  const existing = await findEntry(tx, taskDebitKey(input.taskId));
+  const existing = await findEntry(tx, input.idempotencyKey);
   if (existing) return existing;
 
-  if (wallet.balance + wallet.bonus < input.price) {
-    throw new AppError('INSUFFICIENT_FUNDS', 'The wallet does not hold enough credits for this task', {
-      price: input.price,
+  if (wallet.balance + wallet.bonus < input.amount) {
+    throw new AppError('INSUFFICIENT_FUNDS', 'The wallet does not hold enough credits', {
+      price: input.amount,
       available: wallet.balance + wallet.bonus,
     });
   }
-  const fromBonus = Math.min(wallet.bonus, input.price);
-  const fromBalance = input.price - fromBonus;
+  const fromBonus = Math.min(wallet.bonus, input.amount);
+  const fromBalance = input.amount - fromBonus;
 
   return applyChange(tx, {
     accountId: input.accountId,
-    kind: 'debit',
+    kind: input.kind,
     balanceDelta: -fromBalance,
     bonusDelta: -fromBonus,
     wallet,
-    idempotencyKey: taskDebitKey(input.taskId),
+    idempotencyKey: input.idempotencyKey,
     taskId: input.taskId,
+    reference: input.reference,
+    lowBalanceThreshold: input.lowBalanceThreshold ?? DEFAULT_LOW_BALANCE_THRESHOLD,
   });
 }
 
@@ -165,6 +234,74 @@ export async function creditWallet(
     wallet,
     idempotencyKey: input.idempotencyKey,
     reference: input.reference,
+  });
+}
+
+/**
+ * Changes one bucket by a signed amount (an admin adjustment), in one ledger
+ * row of kind `adjustment`. A debit larger than the bucket is INSUFFICIENT_FUNDS.
+ * Idempotent per key.
+ */
+export async function adjustWallet(
+  tx: Transaction,
+  input: { accountId: string; bucket: 'balance' | 'bonus'; amount: number; idempotencyKey: string; reference?: string; lowBalanceThreshold?: number },
+): Promise<LedgerChange> {
+  if (!Number.isInteger(input.amount) || input.amount === 0) {
+    throw new AppError('VALIDATION_FAILED', 'An adjustment must be a non-zero whole number of credits', { field: 'amount' });
+  }
+  const wallet = await lockWallet(tx, input.accountId);
+  const existing = await findEntry(tx, input.idempotencyKey);
+  if (existing) return existing;
+
+  const held = input.bucket === 'balance' ? wallet.balance : wallet.bonus;
+  if (held + input.amount < 0) {
+    throw new AppError('INSUFFICIENT_FUNDS', `The ${input.bucket} bucket holds fewer credits than the debit`, { bucket: input.bucket, available: held });
+  }
+
+  return applyChange(tx, {
+    accountId: input.accountId,
+    kind: 'adjustment',
+    balanceDelta: input.bucket === 'balance' ? input.amount : 0,
+    bonusDelta: input.bucket === 'bonus' ? input.amount : 0,
+    wallet,
+    idempotencyKey: input.idempotencyKey,
+    reference: input.reference,
+    ...(input.amount < 0 ? { lowBalanceThreshold: input.lowBalanceThreshold ?? DEFAULT_LOW_BALANCE_THRESHOLD } : {}),
+  });
+}
+
+/**
+ * An admin's credit (positive amount) or debit (negative) of one bucket, with
+ * a reason: the ledger row and the audit row naming the actor commit together.
+ */
+export async function adminAdjustWallet(
+  prisma: PrismaClient,
+  input: { actorId: string; accountId: string; bucket: 'balance' | 'bonus'; amount: number; reason: string; idempotencyKey?: string; lowBalanceThreshold?: number },
+): Promise<LedgerChange> {
+  const reason = input.reason.trim();
+  if (reason === '') throw new AppError('VALIDATION_FAILED', 'An adjustment needs a reason', { field: 'reason' });
+  const actor = await prisma.account.findUnique({ where: { id: input.actorId }, select: { role: true } });
+  if (actor?.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin may adjust a wallet');
+
+  return prisma.$transaction(async (tx) => {
+    const change = await adjustWallet(tx, {
+      accountId: input.accountId,
+      bucket: input.bucket,
+      amount: input.amount,
+      idempotencyKey: `adjustment:${input.idempotencyKey ?? randomUUID()}`,
+      reference: `admin:${input.actorId}`,
+      lowBalanceThreshold: input.lowBalanceThreshold,
+    });
+    if (change.applied) {
+      await writeAudit(tx, {
+        actorId: input.actorId,
+        action: 'wallet.adjusted',
+        targetAccountId: input.accountId,
+        reason,
+        metadata: { bucket: input.bucket, amount: input.amount, ledgerEntryId: change.ledgerEntryId },
+      });
+    }
+    return change;
   });
 }
 

@@ -1,19 +1,32 @@
 import path from 'node:path';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createTaskActivities } from '../activities/task-activities';
+import { createWalletActivities } from '../activities/wallet-activities';
+import { ensureReconciliationSchedule } from '../lib/reconciliation';
 import type { Services } from '../lib/services';
 import { createWorker } from './worker';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
-/** Creates the worker that runs generation tasks and their maintenance workflows. */
+/**
+ * Creates the worker that runs generation tasks, their maintenance workflows
+ * and the wallet reconciliation, whose schedule it creates or updates.
+ */
 export async function createTaskWorker(services: Services, connection: NativeConnection, options: { taskQueue?: string } = {}): Promise<Worker> {
-  const activities = createTaskActivities({
-    prisma: services.database.prisma,
-    storage: services.storage,
-    providers: services.providers,
-    config: services.config,
-    logger: services.logger.child({ component: 'activities' }),
+  const logger = services.logger.child({ component: 'activities' });
+  const activities = {
+    ...createTaskActivities({
+      prisma: services.database.prisma,
+      storage: services.storage,
+      providers: services.providers,
+      config: services.config,
+      logger,
+    }),
+    ...createWalletActivities({ prisma: services.database.prisma, logger }),
+  };
+  await ensureReconciliationSchedule(services.temporal, {
+    cron: services.config.RECONCILIATION_CRON,
+    taskQueue: options.taskQueue ?? services.config.TEMPORAL_TASK_QUEUE,
   });
 
   return createWorker({
