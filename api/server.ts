@@ -1,20 +1,28 @@
 import path from 'node:path';
 import type { Express } from 'express';
+import { createMailer, type Mailer } from '../lib/mail';
 import { createTaskService } from '../lib/tasks';
 import type { Services } from '../lib/services';
 import { readinessChecks } from '../lib/services';
 import { createDownloadRouter, isLocalDiskStorage } from '../lib/storage';
 import { createApp } from './app';
+import { sessionRouter } from './session/router';
 import { v1Router } from './v1/router';
 
 export const WEB_DIST_DIR = path.resolve(__dirname, '..', 'web', 'dist');
 
 /** Builds the HTTP application of a process from its opened services. */
-export function buildApi(services: Services, options: { webDistDir?: string } = {}): Express {
+export function buildApi(services: Services, options: { webDistDir?: string; mailer?: Mailer } = {}): Express {
   const { config, database, storage, providers, temporal, logger } = services;
   const tasks = createTaskService({ prisma: database.prisma, temporal, providers, config, logger });
 
-  const routers = [{ path: '/v1', router: v1Router({ prisma: database.prisma, temporal, storage, tasks, providers, config }) }];
+  const resources = { prisma: database.prisma, temporal, storage, tasks, providers, config, logger };
+  const mailer = options.mailer ?? createMailer(config, logger);
+
+  const routers = [
+    { path: '/v1', router: v1Router(resources) },
+    { path: '/api', router: sessionRouter({ ...resources, mailer, sessionSecret: services.secrets.sessionSecret }) },
+  ];
   if (isLocalDiskStorage(storage)) routers.push({ path: '/', router: createDownloadRouter(storage) });
 
   return createApp({

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { PrismaClient } from '../prisma/generated/client';
+import type { ApiKey, PrismaClient } from '../prisma/generated/client';
 import { AppError } from './errors';
 
 /**
@@ -27,6 +27,17 @@ export interface ApiKeyPrincipal {
   apiKeyId: string;
   keyPrefix: string;
   scopes: string[];
+  requestsPerMinute: number | null;
+  creditsPerDay: number | null;
+}
+
+export interface ApiKeyInput {
+  accountId: string;
+  name: string;
+  scopes: readonly ApiKeyScope[];
+  expiresAt?: Date | undefined;
+  requestsPerMinute?: number | undefined;
+  creditsPerDay?: number | undefined;
 }
 
 export function hashApiKeySecret(secret: string): string {
@@ -34,10 +45,7 @@ export function hashApiKeySecret(secret: string): string {
 }
 
 /** Creates a key for an account and returns the full key once. */
-export async function createApiKey(
-  prisma: PrismaClient,
-  input: { accountId: string; name: string; scopes: readonly ApiKeyScope[]; expiresAt?: Date },
-): Promise<CreatedApiKey> {
+export async function createApiKey(prisma: PrismaClient, input: ApiKeyInput): Promise<CreatedApiKey> {
   const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
   const secret = randomBytes(32).toString('base64url');
   const row = await prisma.apiKey.create({
@@ -48,6 +56,8 @@ export async function createApiKey(
       hash: hashApiKeySecret(secret),
       scopes: [...input.scopes],
       ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}),
+      requestsPerMinute: input.requestsPerMinute ?? null,
+      creditsPerDay: input.creditsPerDay ?? null,
     },
   });
   return { id: row.id, key: `nva_${prefix}_${secret}`, prefix };
@@ -79,5 +89,42 @@ export async function authenticateApiKey(prisma: PrismaClient, presented: string
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     void prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
   }
-  return { accountId: row.accountId, apiKeyId: row.id, keyPrefix: prefix, scopes: row.scopes };
+  return {
+    accountId: row.accountId,
+    apiKeyId: row.id,
+    keyPrefix: prefix,
+    scopes: row.scopes,
+    requestsPerMinute: row.requestsPerMinute,
+    creditsPerDay: row.creditsPerDay,
+  };
+}
+
+/** The keys of an account, newest first, revoked ones included so the owner sees their history. */
+export async function listApiKeys(prisma: PrismaClient, accountId: string): Promise<ApiKey[]> {
+  return prisma.apiKey.findMany({ where: { accountId }, orderBy: { createdAt: 'desc' } });
+}
+
+/** Revokes a key of the account; authentication reads the row on every request, so it stops working at once. */
+export async function revokeApiKey(prisma: PrismaClient, accountId: string, apiKeyId: string): Promise<ApiKey> {
+  const { count } = await prisma.apiKey.updateMany({ where: { id: apiKeyId, accountId, revokedAt: null }, data: { revokedAt: new Date() } });
+  const row = await prisma.apiKey.findFirst({ where: { id: apiKeyId, accountId } });
+  if (!row) throw new AppError('NOT_FOUND', 'API key not found');
+  if (count === 0 && !row.revokedAt) throw new AppError('CONFLICT', 'The key changed meanwhile; try again');
+  return row;
+}
+
+/** The owner's view of a key: everything but the hash. */
+export function serializeApiKey(key: ApiKey) {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    requestsPerMinute: key.requestsPerMinute,
+    creditsPerDay: key.creditsPerDay,
+    createdAt: key.createdAt.toISOString(),
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+  };
 }

@@ -11,7 +11,10 @@ import { MAX_UPLOAD_BYTES, serializeUpload, storeReferenceUpload } from '../../l
 import type { PrismaClient } from '../../prisma/generated/client';
 import { providerCallbackSignal } from '../../workflows/definitions';
 import type { webhookRedelivery } from '../../workflows/maintenance';
+import type { Logger } from '../../lib/logger';
 import { requireApiKey, requireScope } from './auth';
+import { creditsPerDayQuota } from './quotas';
+import { requestLog } from './request-log';
 import { serializeAsset, serializeDelivery, serializeTask } from './serializers';
 
 export interface V1Dependencies {
@@ -22,8 +25,16 @@ export interface V1Dependencies {
   providers: ProviderRegistry;
   config: Pick<
     Config,
-    'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'REFERENCE_RETENTION' | 'DOWNLOAD_URL_TTL' | 'WEBHOOK_RETRY_WINDOW' | 'WEBHOOK_TIMEOUT'
+    | 'TEMPORAL_UI_URL'
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'REFERENCE_RETENTION'
+    | 'DOWNLOAD_URL_TTL'
+    | 'WEBHOOK_RETRY_WINDOW'
+    | 'WEBHOOK_TIMEOUT'
+    | 'API_REQUEST_LOG_RETENTION'
   >;
+  logger: Logger;
 }
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -32,6 +43,7 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export function v1Router(deps: V1Dependencies): Router {
   const { prisma } = deps;
   const router = Router();
+  router.use(requestLog({ prisma, logger: deps.logger, retentionMs: deps.config.API_REQUEST_LOG_RETENTION }));
 
   // Provider callbacks authenticate with the provider's signature, not an API key, and need the raw body.
   // The limit is generous because providers may inline the finished images in the callback.
@@ -66,7 +78,7 @@ export function resourceRouter(deps: V1Dependencies): Router {
 
   router.use(express.json({ limit: '64kb' }));
 
-  router.post('/tasks', requireScope('tasks:write'), async (request, response) => {
+  router.post('/tasks', requireScope('tasks:write'), creditsPerDayQuota(prisma, deps.providers), async (request, response) => {
     const idempotencyKey = request.get('Idempotency-Key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key' });

@@ -14,8 +14,8 @@ const USER_AGENT = 'NovartStudio-Webhooks/1';
 
 export interface DeliverWebhookOptions {
   url: string;
-  /** The account's `whsec_…` signing secret. */
-  secret: string;
+  /** The account's `whsec_…` signing secret, or the current and previous one during a rotation's grace period. */
+  secret: string | readonly string[];
   /** The `webhook-id` header: one per event, the same on every retry. */
   webhookId: string;
   /** JSON text serialised once by the caller. Exactly these bytes are signed and sent. */

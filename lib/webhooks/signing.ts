@@ -29,11 +29,14 @@ export function signWebhook(secret: string, id: string, timestamp: Date, body: s
  * Builds the signature headers for one delivery attempt. The id stays the same
  * across retries so receivers can deduplicate, while the timestamp is the
  * attempt's own, because receivers reject timestamps older than a few minutes.
+ * With several secrets (during a rotation's grace period) the header carries
+ * one space-separated signature per secret, as Standard Webhooks allows.
  */
-export function buildWebhookHeaders(secret: string, id: string, timestamp: Date, body: string): WebhookSignatureHeaders {
+export function buildWebhookHeaders(secret: string | readonly string[], id: string, timestamp: Date, body: string): WebhookSignatureHeaders {
+  const secrets = typeof secret === 'string' ? [secret] : secret;
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-    'webhook-signature': signWebhook(secret, id, timestamp, body),
+    'webhook-signature': secrets.map((each) => signWebhook(each, id, timestamp, body)).join(' '),
   };
 }
