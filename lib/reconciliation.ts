@@ -3,7 +3,7 @@ import { Prisma, type PrismaClient } from '../prisma/generated/client';
 import type { reconciliation } from '../workflows/reconciliation';
 
 /**
- * Reconciliation checks that money adds up and reports what does not; it never
+ * Reconciliation checks that money adds up and reports what does not. It never
  * changes a wallet or the ledger. Two checks:
  * - every wallet's buckets equal the sums of its ledger rows;
  * - every finished task pairs its debit and refund: succeeded (or expired) has
@@ -178,7 +178,7 @@ export async function ensureReconciliationSchedule(client: Client, options: { cr
   }
 }
 
-/** Runs the reconciliation now, outside the schedule (which may be off); resolves to the workflow handle. */
+/** Starts the reconciliation now, outside the schedule (which may be off), and returns the workflow handle. */
 export async function triggerReconciliation(client: Client, taskQueue: string) {
   return client.workflow.start<typeof reconciliation>('reconciliation', {
     workflowId: `reconciliation-${taskQueue}-manual-${Date.now()}`,

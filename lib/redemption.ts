@@ -72,7 +72,7 @@ export interface BatchInput {
   createdById: string | null;
 }
 
-/** Creates a batch and its codes; the plain codes exist only in the returned list. */
+/** Creates a batch and its codes. The plain codes exist only in the returned list. */
 export async function createRedemptionBatch(prisma: PrismaClient, input: BatchInput): Promise<{ batch: RedemptionBatch; codes: string[] }> {
   checkBatchInput(input);
   const codes = Array.from({ length: input.count }, generateCode);
@@ -178,7 +178,7 @@ export async function redeemCode(prisma: PrismaClient, input: RedeemInput, setti
       idempotencyKey: `redemption:${row.id}`,
       reference: `redemption-code:${row.id}`,
     });
-    // Only paid credit counts as the invitee's first payment; a bonus-only code does not.
+    // Only paid credit counts as the invitee's first payment, so a bonus-only code does not.
     if (batch.faceValue > 0) await rewardInviter(tx, { inviteeId: input.accountId, reward: settings.inviterReward });
     return { claimed: true as const, change, batch };
   });

@@ -6,7 +6,7 @@ import { AppError } from './errors';
 import { creditWallet, type Transaction } from './wallet';
 
 /**
- * Referrals: every account has an invite code; an account that signs up with
+ * Referrals: every account has an invite code. An account that signs up with
  * it is recorded as the inviter's invitee, once and for good. The inviter earns
  * bonus credits once per invitee, on the invitee's first paid top-up, so
  * sign-ups alone earn nothing.
@@ -33,7 +33,7 @@ export async function ensureInviteCode(prisma: PrismaClient | Transaction, accou
       // The condition keeps a code that a concurrent call set first.
       await prisma.account.updateMany({ where: { id: accountId, inviteCode: null }, data: { inviteCode: generateInviteCode() } });
     } catch (error) {
-      // 31^8 codes make a collision rare; a few fresh draws settle it.
+      // 31^8 codes make a collision rare, so a few fresh draws settle it.
       if (!isUniqueViolation(error) || attempt >= 5) throw error;
     }
   }
@@ -55,7 +55,7 @@ export function referralSettings(config: Pick<Config, 'REFERRAL_WELCOME_BONUS' |
 
 /**
  * Records the inviter of a new account, inside the sign-up transaction, and
- * credits the optional welcome bonus. Refuses an unknown code, the account's
+ * credits the optional welcome bonus. Rejects an unknown code, the account's
  * own code and a second referral for the same account.
  */
 export async function recordReferral(tx: Transaction, input: { inviteeId: string; inviteCode: string; welcomeBonus?: number }): Promise<Referral> {
