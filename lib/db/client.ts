@@ -9,6 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { acquireDataDirLock } from './data-dir-lock';
 import { applyMigrations } from './migrate';
 
 export { Prisma, PrismaClient } from '../../prisma/generated/client';
@@ -52,13 +53,15 @@ async function openPostgres(url: string, poolSize: number, logger?: Logger): Pro
 async function openPglite(dataDir: string, logger?: Logger): Promise<Database> {
   // NOTE: PGlite serves one process per data folder, so API and worker must share a process in the embedded setup.
   await mkdir(dataDir, { recursive: true });
+  const lock = acquireDataDirLock(dataDir);
   const database = new PGlite(dataDir);
-  await database.waitReady;
 
   try {
+    await database.waitReady;
     await applyMigrations(database, { logger });
   } catch (error) {
-    await database.close();
+    await database.close().catch(() => undefined);
+    lock.release();
     throw error;
   }
 
@@ -69,6 +72,7 @@ async function openPglite(dataDir: string, logger?: Logger): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await database.close();
+      lock.release();
     },
   };
 }
