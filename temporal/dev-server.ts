@@ -108,7 +108,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await waitUntilAnswering(address, namespace, exited, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
     await stop();
-    throw appError('SERVICE_UNAVAILABLE', `Temporal dev server did not start: ${(error as Error).message}`, {
+    const ports = options.uiPort === undefined ? `port ${options.port}` : `ports ${options.port} and ${options.uiPort}`;
+    throw appError('SERVICE_UNAVAILABLE', `Temporal dev server did not start on ${ports} (in use? set TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT): ${(error as Error).message}`, {
       output: output.recentLines.join('\n'),
     });
   }
