@@ -67,12 +67,12 @@ export function setRateLimitHeaders(response: Response, state: RateLimitState): 
 }
 
 /** The 429 error of an exceeded limit; the error handler turns `retryAfterSeconds` into `Retry-After`. */
-export function rateLimitedError(state: RateLimitState, message = 'Too many requests; try again later'): AppError {
+export function rateLimitedError(state: RateLimitState, message = 'Too many requests. Try again after Retry-After seconds'): AppError {
   return new AppError('RATE_LIMITED', message, { retryAfterSeconds: retryAfterSeconds(state), limit: state.limit });
 }
 
 function toState(count: number, resetAt: Date, limit: number, counted: boolean): RateLimitState {
-  // A peek asks whether one more request would pass; a consume whether this one did.
+  // A peek tells whether one more request would pass, and a consume whether this one did.
   const exceeded = counted ? count > limit : count >= limit;
   return { limit, count, remaining: Math.max(0, limit - count), resetAt, exceeded };
 }

@@ -19,16 +19,16 @@ export function requireSameOrigin(publicUrl: string): RequestHandler {
       return;
     }
 
-    const refuse = () => new AppError('CSRF_FAILED', 'Cross-site request refused: send it from the Studio itself');
+    const reject = () => new AppError('CSRF_FAILED', 'Cross-site request rejected: send it from the Studio itself');
     const site = request.get('sec-fetch-site');
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuse();
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw reject();
 
     const origin = request.get('origin');
     if (origin !== undefined) {
       const requestedOrigin = `${request.protocol}://${request.get('host') ?? ''}`;
-      if (origin !== publicOrigin && origin !== requestedOrigin) throw refuse();
+      if (origin !== publicOrigin && origin !== requestedOrigin) throw reject();
     } else if (site === undefined && !request.is('application/json')) {
-      throw refuse();
+      throw reject();
     }
     next();
   };

@@ -48,8 +48,8 @@ export interface SessionApiDependencies extends V1Dependencies {
 }
 
 /**
- * The Studio's API at `/api`: sign-up and sign-in, the account, API keys,
- * request logs and the webhook secret, then the same task, upload, asset,
+ * Builds the Studio's API at `/api`: sign-up and sign-in, the account, API
+ * keys, request logs and the webhook secret, then the same task, upload, asset,
  * wallet and message routes as `/v1`, all authenticated by the session cookie.
  */
 export function sessionRouter(deps: SessionApiDependencies): Router {

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors';
 import { consumeRateLimit, rateLimitedError, setRateLimitHeaders } from '../../lib/rate-limit';
 import type { PrismaClient } from '../../prisma/generated/client';
 
-/** Who a request acts for: an API key on `/v1`, a signed-in user (with every scope and no key) on `/api`. */
+/** The identity a request acts for: an API key on `/v1`, or a signed-in user (with every scope and no key) on `/api`. */
 export type Principal =
   | ApiKeyPrincipal
   | {
@@ -27,7 +27,7 @@ const MINUTE_MS = 60_000;
 /**
  * Authenticates `Authorization: Bearer <key>`; any malformed header or key is a
  * 401, never a 500. A key with a requests-per-minute quota gets the standard
- * rate-limit headers on every answer and a 429 when the quota is used up.
+ * rate-limit headers on every response and a 429 when the quota is used up.
  */
 export function requireApiKey(prisma: PrismaClient): RequestHandler {
   return async (request, response, next) => {

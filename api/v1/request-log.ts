@@ -5,7 +5,7 @@ import { sweepExpiredSessions } from '../../lib/auth/session-store';
 import type { Prisma, PrismaClient } from '../../prisma/generated/client';
 
 /**
- * Writes one `api_request_logs` row per `/v1` request when its answer is sent.
+ * Writes one `api_request_logs` row per `/v1` request when its response is sent.
  * Summaries are built from an allow-list of harmless fields (names of fields,
  * model, size, counts, ids, status and error code) rather than by removing
  * secrets, so keys, passwords, tokens, signatures and prompts never reach the
@@ -80,7 +80,7 @@ function linkedTaskId(path: string, body: unknown): string | null {
   return /^\/v1\/tasks\/?$/.test(path) && typeof id === 'string' && UUID_PATTERN.test(id) ? id : null;
 }
 
-/** Field names, the harmless parameters of a task and the body size; never values of other fields. */
+/** Summarizes a request as field names, the harmless task parameters and the body size, without values of other fields. */
 export function summarizeRequest(query: unknown, body: unknown, contentLength: string | undefined): Prisma.InputJsonObject {
   const summary: Record<string, Prisma.InputJsonValue> = {};
   const queryFields = query && typeof query === 'object' ? Object.keys(query).filter((name) => SAFE_TEXT_PATTERN.test(name)) : [];
@@ -99,7 +99,7 @@ export function summarizeRequest(query: unknown, body: unknown, contentLength: s
   return summary;
 }
 
-/** The id, status and error code of an answer. */
+/** Summarizes a response body as its id, status and error code. */
 export function summarizeResponse(body: unknown): Prisma.InputJsonObject {
   if (!body || typeof body !== 'object') return {};
   const record = body as { id?: unknown; status?: unknown; error?: { code?: unknown } };

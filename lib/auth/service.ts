@@ -45,9 +45,9 @@ export function toLocaleColumn(tag: LocaleTag): Locale {
 /**
  * Sign-up, e-mail verification, sign-in checks, password change and reset.
  *
- * Answers never reveal whether an e-mail address has an account: sign-up and
- * reset reply as soon as the input is valid and do the per-account work in
- * the background, and sign-in spends one argon2 verification either way.
+ * Responses do not reveal whether an e-mail address has an account. Sign-up
+ * and reset respond as soon as the input is valid and do the per-account work
+ * in the background, and sign-in spends one argon2 verification either way.
  */
 export function createAuthService(deps: AuthDependencies) {
   const { prisma, mailer, config, logger } = deps;
@@ -65,7 +65,7 @@ export function createAuthService(deps: AuthDependencies) {
     if (email !== undefined) await limit(`auth:${action}:email:${emailKey(email)}`, emailRule);
   }
 
-  /** Runs per-account work after the answer was sent; failures are logged, never shown. */
+  /** Runs per-account work after the response was sent. Failures are logged and not shown to the client. */
   function inBackground(what: string, work: () => Promise<void>): void {
     void work().catch((error: unknown) => logger.error({ err: error, what }, 'background account work failed'));
   }
@@ -141,20 +141,20 @@ export function createAuthService(deps: AuthDependencies) {
     /**
      * Checks credentials for sign-in. After SIGN_IN_MAX_FAILURES wrong
      * passwords for one address within the window, every attempt for it is
-     * refused with 429 until the window ends, known address or not.
+     * rejected with 429 until the window ends, known address or not.
      */
     async checkCredentials(emailInput: string, password: string, ip: string): Promise<Account> {
       const email = normalizeEmail(emailInput);
       await limitRequest('sign-in', ip);
       const failuresKey = `auth:sign-in-failures:${emailKey(email)}`;
       const failures = await peekRateLimit(prisma, failuresKey, failureRule);
-      if (failures.exceeded) throw rateLimitedError(failures, 'Too many failed sign-ins; try again later');
+      if (failures.exceeded) throw rateLimitedError(failures, 'Too many failed sign-ins. Try again after Retry-After seconds');
 
       const account = await prisma.account.findUnique({ where: { email } });
       const matches = await verifyPassword(account?.anonymizedAt ? null : account?.passwordHash, password);
       if (!account || !matches) {
         const counted = await consumeRateLimit(prisma, failuresKey, failureRule);
-        if (counted.count >= failureRule.limit) throw rateLimitedError(counted, 'Too many failed sign-ins; try again later');
+        if (counted.count >= failureRule.limit) throw rateLimitedError(counted, 'Too many failed sign-ins. Try again after Retry-After seconds');
         throw new AppError('INVALID_CREDENTIALS', 'The e-mail address or password is wrong');
       }
 
@@ -172,7 +172,7 @@ export function createAuthService(deps: AuthDependencies) {
       return prisma.account.update({ where: { id: accountId }, data: { lastSignInAt: new Date(), failedSignInCount: 0 } });
     },
 
-    /** Mails a reset link when the address has an account; the answer is the same either way. */
+    /** Mails a reset link when the address has an account. The response is the same either way. */
     async requestPasswordReset(emailInput: string, ip: string): Promise<void> {
       const email = normalizeEmail(emailInput);
       await limitRequest('reset', ip, email);
@@ -228,7 +228,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-// Buckets are keyed by a hash, so the table holds no e-mail addresses.
+// Buckets are keyed by a hash, so the table contains no e-mail addresses.
 function emailKey(email: string): string {
   return createHash('sha256').update(email).digest('base64url').slice(0, 32);
 }

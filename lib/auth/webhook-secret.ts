@@ -30,7 +30,7 @@ export async function rotateWebhookSecret(prisma: PrismaClient, accountId: strin
   });
 }
 
-/** The secrets a delivery is signed with now: the current one, and the previous one during its grace period. */
+/** Returns the secrets that sign a delivery now: the current one, and the previous one during its grace period. */
 export function webhookSigningSecrets(
   account: Pick<Account, 'webhookSecret' | 'previousWebhookSecret' | 'previousWebhookSecretExpiresAt'>,
   now = new Date(),

@@ -42,7 +42,7 @@ export function renderMail(request: MailRequest): { subject: string; text: strin
   return { subject: template.subject, text: `${greeting}\n\n${fill(template.body)}\n\n${catalog.signature}\n` };
 }
 
-/** Opens the mailer the configuration asks for. */
+/** Opens the SMTP mailer when SMTP_URL is set, otherwise the folder writer. */
 export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'DATA_DIR'>, logger: Logger): Mailer {
   if (config.SMTP_URL) {
     const transport = nodemailer.createTransport(config.SMTP_URL);
