@@ -77,7 +77,8 @@ export function sessionRouter(deps: SessionApiDependencies): Router {
       store: new PrismaSessionStore(prisma, config.SESSION_TTL),
       resave: false,
       saveUninitialized: false,
-      rolling: false,
+      // Every response renews the cookie, so SESSION_TTL counts from the last request.
+      rolling: true,
       // `auto`: Secure whenever the request arrived over HTTPS, also behind a trusted proxy.
       cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', path: '/', maxAge: config.SESSION_TTL },
     }),
