@@ -9,7 +9,7 @@ import { AppError } from './errors';
  * password hash is needed on every request.
  */
 
-export const API_KEY_SCOPES = ['tasks:read', 'tasks:write', 'assets:read', 'wallet:read', 'messages:read'] as const;
+export const API_KEY_SCOPES = ['tasks:read', 'tasks:write', 'assets:read', 'wallet:read', 'wallet:write', 'messages:read'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 const LAST_USED_RESOLUTION_MS = 60_000;

@@ -6,13 +6,19 @@ import { ensureReconciliationSchedule } from '../lib/reconciliation';
 import type { Services } from '../lib/services';
 import { createWorker } from './worker';
 
+export interface TaskWorkerOptions {
+  taskQueue?: string;
+  /** False skips the reconciliation schedule, for servers without schedules such as the time-skipping test server. */
+  schedules?: boolean;
+}
+
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
 /**
  * Creates the worker that runs generation tasks, their maintenance workflows
  * and the wallet reconciliation, whose schedule it creates or updates.
  */
-export async function createTaskWorker(services: Services, connection: NativeConnection, options: { taskQueue?: string } = {}): Promise<Worker> {
+export async function createTaskWorker(services: Services, connection: NativeConnection, options: TaskWorkerOptions = {}): Promise<Worker> {
   const logger = services.logger.child({ component: 'activities' });
   const activities = {
     ...createTaskActivities({
@@ -24,10 +30,12 @@ export async function createTaskWorker(services: Services, connection: NativeCon
     }),
     ...createWalletActivities({ prisma: services.database.prisma, logger }),
   };
-  await ensureReconciliationSchedule(services.temporal, {
-    cron: services.config.RECONCILIATION_CRON,
-    taskQueue: options.taskQueue ?? services.config.TEMPORAL_TASK_QUEUE,
-  });
+  if (options.schedules !== false) {
+    await ensureReconciliationSchedule(services.temporal, {
+      cron: services.config.RECONCILIATION_CRON,
+      taskQueue: options.taskQueue ?? services.config.TEMPORAL_TASK_QUEUE,
+    });
+  }
 
   return createWorker({
     config: services.config,

@@ -12,6 +12,7 @@ import type { PrismaClient } from '../../prisma/generated/client';
 import { providerCallbackSignal } from '../../workflows/definitions';
 import type { webhookRedelivery } from '../../workflows/maintenance';
 import type { Logger } from '../../lib/logger';
+import { walletRouter, type WalletRouterDependencies } from '../wallet/router';
 import { requireApiKey, requireScope } from './auth';
 import { creditsPerDayQuota } from './quotas';
 import { requestLog } from './request-log';
@@ -33,7 +34,8 @@ export interface V1Dependencies {
     | 'WEBHOOK_RETRY_WINDOW'
     | 'WEBHOOK_TIMEOUT'
     | 'API_REQUEST_LOG_RETENTION'
-  >;
+  > &
+    WalletRouterDependencies['config'];
   logger: Logger;
 }
 
@@ -152,10 +154,7 @@ export function resourceRouter(deps: V1Dependencies): Router {
     response.redirect(302, await deps.storage.presignDownload(asset.objectKey, { expiresInSeconds: Math.ceil(config.DOWNLOAD_URL_TTL / 1000), fileName }));
   });
 
-  router.get('/wallet', requireScope('wallet:read'), async (request, response) => {
-    const wallet = await prisma.wallet.findUnique({ where: { accountId: principalOf(request).accountId } });
-    response.json({ balance: wallet?.balance ?? 0, bonus: wallet?.bonus ?? 0, updatedAt: wallet?.updatedAt.toISOString() ?? null });
-  });
+  router.use(walletRouter(deps));
 
   router.get('/messages', requireScope('messages:read'), async (request, response) => {
     const { limit, unread } = messagesQuerySchema.parse(request.query);

@@ -54,7 +54,7 @@ beforeAll(async () => {
     temporal: env.client,
     close: async () => {},
   };
-  worker = await createTaskWorker(services, env.nativeConnection, { taskQueue: config.TEMPORAL_TASK_QUEUE });
+  worker = await createTaskWorker(services, env.nativeConnection, { taskQueue: config.TEMPORAL_TASK_QUEUE, schedules: false });
   workerRun = worker.run();
 
   const account = await createAccount(database.prisma, { email: 'retention@example.test' });
