@@ -65,6 +65,8 @@ export interface HarnessOptions {
   /** Environment variables on top of the harness defaults. */
   env?: Record<string, string>;
   credits?: number;
+  /** Built web app to serve, for browser tests; by default none is served. */
+  webDistDir?: string;
   /** Start no worker, for tests that run their own (for example in a child process). */
   withoutWorker?: boolean;
 }
@@ -140,7 +142,7 @@ export async function startProduct(options: HarnessOptions = {}): Promise<Produc
     workerRun = worker.run();
   }
 
-  const server: Server = buildApi(services, { webDistDir: path.join(dataDir, 'no-web') }).listen(port, '127.0.0.1');
+  const server: Server = buildApi(services, { webDistDir: options.webDistDir ?? path.join(dataDir, 'no-web') }).listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${port}`;
 

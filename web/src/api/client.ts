@@ -10,6 +10,7 @@ export class ApiError extends Error {
     message: string,
     readonly status?: number,
     readonly requestId?: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -95,11 +96,12 @@ async function readJsonBody(response: Response): Promise<unknown> {
 }
 
 function toApiError(path: string, status: number, body: unknown): ApiError {
-  const envelope = (body as { error?: { code?: unknown; message?: unknown; requestId?: unknown } } | undefined)?.error;
+  const envelope = (body as { error?: { code?: unknown; message?: unknown; requestId?: unknown; details?: unknown } } | undefined)?.error;
 
   if (typeof envelope?.code === 'string' && typeof envelope.message === 'string') {
     const requestId = typeof envelope.requestId === 'string' ? envelope.requestId : undefined;
-    return new ApiError(envelope.code as ErrorCode, envelope.message, status, requestId);
+    const details = typeof envelope.details === 'object' && envelope.details !== null ? (envelope.details as Record<string, unknown>) : undefined;
+    return new ApiError(envelope.code as ErrorCode, envelope.message, status, requestId, details);
   }
 
   // A proxy in front of a stopped API responds with 502 to 504 with its own HTML page.

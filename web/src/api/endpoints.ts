@@ -10,9 +10,9 @@ export interface Account {
   email: string;
   displayName: string | null;
   locale: string | null;
+  role: string;
   emailVerified: boolean;
-  status: 'active' | 'banned' | string;
-  banReason?: string | null;
+  inviteCode: string | null;
   createdAt: string;
   lastSignInAt?: string | null;
 }
@@ -85,10 +85,8 @@ export interface LedgerEntry {
 
 export interface Referral {
   inviteCode: string;
-  inviteUrl?: string;
-  invitedCount?: number;
-  rewardedCount?: number;
-  rewardCredits?: number;
+  inviteLink: string;
+  stats: { invited: number; rewarded: number; pending: number; rewardCredits: number };
 }
 
 export interface Message {
@@ -124,14 +122,21 @@ export interface RequestLog {
   createdAt: string;
 }
 
-export interface Model {
-  id: string;
+export interface ModelPrice {
+  model: string;
   label?: string;
-  sizes?: string[];
 }
 
 export interface PriceQuote {
-  price: number;
+  unitPrice: number;
+  total: number;
+  available: number;
+  affordable: boolean;
+}
+
+export interface WebhookSecret {
+  secret: string;
+  previousSecretExpiresAt: string | null;
 }
 
 export interface Page<T> {
@@ -140,8 +145,8 @@ export interface Page<T> {
 }
 
 // Sessions and the account.
-export const fetchAccount = () => requestJson<Account>('GET', '/api/account');
-export const signUp = (json: { email: string; password: string; displayName?: string; locale: string; inviteCode?: string }) =>
+export const fetchSession = () => requestJson<{ authenticated: boolean; account: Account | null }>('GET', '/api/auth/session');
+export const signUp = (json: { email: string; password: string; displayName?: string; locale: string }) =>
   requestJson<unknown>('POST', '/api/auth/sign-up', { json });
 export const signIn = (json: { email: string; password: string }) => requestJson<unknown>('POST', '/api/auth/sign-in', { json });
 export const signOut = () => requestJson<unknown>('POST', '/api/auth/sign-out');
@@ -151,12 +156,13 @@ export const resetPassword = (token: string, password: string) =>
   requestJson<unknown>('POST', '/api/auth/password-reset/confirm', { json: { token, password } });
 export const updateAccount = (json: { displayName?: string; locale?: string }) => requestJson<Account>('PATCH', '/api/account', { json });
 export const changePassword = (json: { currentPassword: string; newPassword: string }) => requestJson<unknown>('POST', '/api/account/password', { json });
-export const fileAppeal = (json: { message: string }) => requestJson<unknown>('POST', '/api/appeals', { json });
+/** Banned accounts cannot sign in, so the appeal carries the credentials. */
+export const fileAppeal = (json: { email: string; password: string; message: string }) => requestJson<unknown>('POST', '/api/appeals', { json });
 
 // Generation.
-export const fetchModels = () => requestJson<{ data: Model[] }>('GET', '/api/models');
-export const quotePrice = (json: { model: string; size?: string; aspectRatio?: string; imageCount: number }) =>
-  requestJson<PriceQuote>('POST', '/api/wallet/quote', { json });
+export const fetchModels = () => requestJson<{ data: ModelPrice[] }>('GET', '/api/wallet/prices');
+export const quotePrice = (query: { model: string; size?: string; aspectRatio?: string; imageCount: number }) =>
+  requestJson<PriceQuote>('GET', `/api/wallet/quote?${new URLSearchParams(Object.entries(query).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)]])))}`);
 export const createTask = (json: Record<string, unknown>) => requestJson<Task>('POST', '/api/tasks', { json });
 export const fetchTasks = (cursor?: string) => requestJson<Page<Task>>('GET', `/api/tasks${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
 export const fetchTask = (id: string) => requestJson<Task>('GET', `/api/tasks/${encodeURIComponent(id)}`);
@@ -181,5 +187,5 @@ export const createApiKey = (json: { name: string; scopes: string[]; requestsPer
   requestJson<ApiKey & { key: string }>('POST', '/api/keys', { json });
 export const revokeApiKey = (id: string) => requestJson<unknown>('DELETE', `/api/keys/${encodeURIComponent(id)}`);
 export const fetchRequestLogs = () => requestJson<Page<RequestLog>>('GET', '/api/request-logs');
-export const fetchWebhookSecret = () => requestJson<{ secret: string }>('GET', '/api/webhook-secret');
-export const rotateWebhookSecret = () => requestJson<{ secret: string }>('POST', '/api/webhook-secret/rotate');
+export const fetchWebhookSecret = () => requestJson<WebhookSecret>('GET', '/api/webhook-secret');
+export const rotateWebhookSecret = () => requestJson<WebhookSecret>('POST', '/api/webhook-secret/rotate');

@@ -1,10 +1,9 @@
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 
-import { ApiError } from '../api/client';
 import { readStoredLocale } from '../i18n';
 import { isSupportedLocale } from '../i18n/detect-locale';
-import { fetchAccount, signIn as postSignIn, signOut as postSignOut, type Account } from '../api/endpoints';
+import { fetchSession, signIn as postSignIn, signOut as postSignOut, type Account } from '../api/endpoints';
 import { useLocaleStore } from './locale';
 
 /** The signed-in account, read from the server; the session cookie itself is HttpOnly and never touched here. */
@@ -13,15 +12,14 @@ export const useSessionStore = defineStore('session', () => {
   let loaded: Promise<void> | undefined;
 
   const signedIn = computed(() => account.value !== null);
-  const banned = computed(() => account.value?.status === 'banned');
 
   async function refresh(): Promise<void> {
     try {
-      account.value = await fetchAccount();
-      await applyAccountLocale(account.value);
+      account.value = (await fetchSession()).account;
+      if (account.value) await applyAccountLocale(account.value);
     } catch (error) {
-      // No session is the normal state of a visitor; other failures leave the visitor signed out too.
-      if (!(error instanceof ApiError) || error.status !== 401) console.error('loading the account failed', error);
+      // The Studio still renders its public pages when the session cannot be read.
+      console.error('loading the session failed', error);
       account.value = null;
     }
   }
@@ -48,5 +46,5 @@ export const useSessionStore = defineStore('session', () => {
     account.value = null;
   }
 
-  return { account, signedIn, banned, refresh, ensureLoaded, signIn, signOut };
+  return { account, signedIn, refresh, ensureLoaded, signIn, signOut };
 });
