@@ -15,6 +15,8 @@ export interface AppOptions {
   routers?: Array<{ path: string; router: Router }>;
   /** Folder of the built web app; served with an index.html fallback for client-side routes. */
   webDistDir?: string;
+  /** Origins besides our own that serve images to the Studio, such as the S3 endpoint of presigned links. */
+  imageOrigins?: string[];
   /** Number of proxies in front of the app, so `req.ip` and `req.secure` read the forwarded headers. */
   trustProxy?: number | boolean;
 }
@@ -26,7 +28,7 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? false);
 
   app.use(requestContext(options.logger));
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:', 'blob:'] } } }));
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:', 'blob:', ...(options.imageOrigins ?? [])] } } }));
   app.use(healthRouter(options.readinessChecks));
 
   for (const { path: mountPath, router } of options.routers ?? []) {

@@ -30,6 +30,7 @@ export function buildApi(services: Services, options: { webDistDir?: string; mai
     readinessChecks: readinessChecks(services),
     routers,
     webDistDir: options.webDistDir ?? WEB_DIST_DIR,
+    imageOrigins: config.STORAGE_DRIVER === 's3' && config.S3_ENDPOINT ? [new URL(config.S3_ENDPOINT).origin] : [],
     trustProxy: config.NODE_ENV === 'production' ? 1 : false,
   });
 }

@@ -58,10 +58,16 @@ export function referralSettings(config: Pick<Config, 'REFERRAL_WELCOME_BONUS' |
  * credits the optional welcome bonus. Rejects an unknown code, the account's
  * own code and a second referral for the same account.
  */
-export async function recordReferral(tx: Transaction, input: { inviteeId: string; inviteCode: string; welcomeBonus?: number }): Promise<Referral> {
-  const inviteCode = input.inviteCode.trim().toUpperCase();
-  const inviter = INVITE_PATTERN.test(inviteCode) ? await tx.account.findUnique({ where: { inviteCode }, select: { id: true } }) : null;
+/** Finds the account that owns an invite code, or rejects with INVITE_CODE_UNKNOWN. */
+export async function findInviter(prisma: PrismaClient | Transaction, inviteCodeInput: string): Promise<{ id: string }> {
+  const inviteCode = inviteCodeInput.trim().toUpperCase();
+  const inviter = INVITE_PATTERN.test(inviteCode) ? await prisma.account.findUnique({ where: { inviteCode }, select: { id: true } }) : null;
   if (!inviter) throw new AppError('INVITE_CODE_UNKNOWN', 'No account has this invite code', { field: 'inviteCode' });
+  return inviter;
+}
+
+export async function recordReferral(tx: Transaction, input: { inviteeId: string; inviteCode: string; welcomeBonus?: number }): Promise<Referral> {
+  const inviter = await findInviter(tx, input.inviteCode);
   if (inviter.id === input.inviteeId) throw new AppError('SELF_REFERRAL', 'An account cannot use its own invite code', { field: 'inviteCode' });
 
   const existing = await tx.referral.findUnique({ where: { inviteeId: input.inviteeId } });

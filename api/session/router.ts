@@ -41,7 +41,7 @@ declare global {
 
 export interface SessionApiDependencies extends V1Dependencies {
   config: V1Dependencies['config'] &
-    Pick<Config, 'publicUrl' | 'SESSION_TTL' | 'AUTH_WINDOW' | 'AUTH_MAX_REQUESTS_PER_IP' | 'AUTH_MAX_REQUESTS_PER_EMAIL' | 'SIGN_IN_MAX_FAILURES' | 'WEBHOOK_SECRET_GRACE'>;
+    Pick<Config, 'publicUrl' | 'SESSION_TTL' | 'AUTH_WINDOW' | 'AUTH_MAX_REQUESTS_PER_IP' | 'AUTH_MAX_REQUESTS_PER_EMAIL' | 'SIGN_IN_MAX_FAILURES' | 'WEBHOOK_SECRET_GRACE' | 'REFERRAL_WELCOME_BONUS'>;
   logger: Logger;
   mailer: Mailer;
   sessionSecret: string;

@@ -14,6 +14,7 @@ export const signUpSchema = z.strictObject({
   password,
   displayName: z.string().trim().min(1).max(80).optional(),
   locale: locale.optional(),
+  inviteCode: z.string().trim().min(1).max(32).optional(),
 });
 
 export const signInSchema = z.strictObject({ email, password });

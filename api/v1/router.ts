@@ -180,6 +180,21 @@ export function resourceRouter(deps: V1Dependencies): Router {
     });
   });
 
+  router.post('/messages/read-all', requireScope('messages:read'), async (request, response) => {
+    const { count } = await prisma.message.updateMany({ where: { accountId: principalOf(request).accountId, readAt: null }, data: { readAt: new Date() } });
+    response.json({ marked: count, unreadCount: 0 });
+  });
+
+  router.post('/messages/:id/read', requireScope('messages:read'), async (request, response) => {
+    const accountId = principalOf(request).accountId;
+    const parsed = z.uuid().safeParse(request.params.id);
+    const message = parsed.success ? await prisma.message.findFirst({ where: { id: parsed.data, accountId } }) : null;
+    if (!message) throw new AppError('NOT_FOUND', 'Message not found');
+
+    if (!message.readAt) await prisma.message.update({ where: { id: message.id }, data: { readAt: new Date() } });
+    response.json({ id: message.id, unreadCount: await prisma.message.count({ where: { accountId, readAt: null } }) });
+  });
+
   async function findLiveAsset(id: unknown, accountId: string) {
     const parsed = z.uuid().safeParse(id);
     const asset = parsed.success ? await prisma.taskAsset.findFirst({ where: { id: parsed.data, task: { accountId } } }) : null;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Account, Locale, PrismaClient } from '../../prisma/generated/client';
 import { createAccount, hashPassword } from '../accounts';
 import { writeAudit } from '../audit';
+import { findInviter, recordReferral } from '../referrals';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
@@ -13,7 +14,7 @@ import { EMAIL_TOKEN_TTL_MS, consumeEmailToken, issueEmailToken } from './tokens
 
 export type AuthConfig = Pick<
   Config,
-  'publicUrl' | 'AUTH_WINDOW' | 'AUTH_MAX_REQUESTS_PER_IP' | 'AUTH_MAX_REQUESTS_PER_EMAIL' | 'SIGN_IN_MAX_FAILURES'
+  'publicUrl' | 'AUTH_WINDOW' | 'AUTH_MAX_REQUESTS_PER_IP' | 'AUTH_MAX_REQUESTS_PER_EMAIL' | 'SIGN_IN_MAX_FAILURES' | 'REFERRAL_WELCOME_BONUS'
 >;
 
 export interface AuthDependencies {
@@ -30,6 +31,8 @@ export interface SignUpInput {
   password: string;
   displayName?: string | undefined;
   locale?: LocaleTag | undefined;
+  /** Invite code of the inviting account; checked before the answer, recorded with the new account. */
+  inviteCode?: string | undefined;
 }
 
 type AuthAction = 'sign-up' | 'sign-in' | 'reset' | 'verify';
@@ -97,6 +100,8 @@ export function createAuthService(deps: AuthDependencies) {
       const email = normalizeEmail(input.email);
       await limitRequest('sign-up', ip, email);
       checkPasswordStrength(input.password, email);
+      // Invite codes are public, so checking one up front reveals nothing about accounts.
+      if (input.inviteCode !== undefined) await findInviter(prisma, input.inviteCode);
 
       inBackground('sign-up', async () => {
         const existing = await prisma.account.findUnique({ where: { email } });
@@ -114,6 +119,10 @@ export function createAuthService(deps: AuthDependencies) {
         const withLocale = input.locale
           ? await prisma.account.update({ where: { id: account.id }, data: { locale: toLocaleColumn(input.locale) } })
           : account;
+        if (input.inviteCode !== undefined) {
+          const inviteCode = input.inviteCode;
+          await prisma.$transaction((tx) => recordReferral(tx, { inviteeId: account.id, inviteCode, welcomeBonus: config.REFERRAL_WELCOME_BONUS }));
+        }
         await sendVerification(withLocale);
       });
     },

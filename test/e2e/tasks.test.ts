@@ -150,6 +150,41 @@ describe('task lifecycle', () => {
   });
 });
 
+describe('messages', () => {
+  test('mark one read, then all read', async () => {
+    const created = await createTask({ prompt: 'message me' });
+    await product.waitForTask(created.body.id, ['succeeded']);
+    const before = await product.request('GET', '/v1/messages');
+    const target = before.body.data.find((message: { taskId: string }) => message.taskId === created.body.id);
+
+    const one = await product.request('POST', `/v1/messages/${target.id}/read`);
+    const all = await product.request('POST', '/v1/messages/read-all');
+    const after = await product.request('GET', '/v1/messages?unread=true');
+
+    expect(target.kind).toBe('task.succeeded');
+    expect(one.status).toBe(200);
+    expect(one.body.unreadCount).toBe(before.body.unreadCount - 1);
+    expect(all.status).toBe(200);
+    expect(after.body.unreadCount).toBe(0);
+    expect(after.body.data).toHaveLength(0);
+  });
+
+  test('unknown message id is a 404', async () => {
+    const response = await product.request('POST', '/v1/messages/00000000-0000-4000-8000-000000000000/read');
+
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('content security policy', () => {
+  test('allows images from the storage origin', async () => {
+    const response = await fetch(`${product.baseUrl}/healthz`);
+
+    expect(response.headers.get('content-security-policy')).toContain(new URL(product.config.S3_ENDPOINT!).origin);
+  });
+});
+
 describe('wallet limits', () => {
   test('accepts exactly what the balance covers', async () => {
     const account = await product.createAccount(3 * TEST_UNIT_PRICE);
