@@ -6,7 +6,17 @@ import { connectClient } from '../temporal/connection';
  * Runs the wallet reconciliation now, on a running worker, and prints its
  * summary; findings are also messaged to every admin.
  */
+const USAGE = `Usage: npm run wallet:reconcile
+
+Starts the wallet reconciliation now on the running service (npm start, or a
+worker of the production stack, must be running), waits for it and prints the
+number of findings. Findings are also messaged to every admin.`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
   const config = loadConfig();
   const client = await connectClient(config);
   try {
