@@ -16,6 +16,7 @@ import type { Account, Prisma, PrismaClient } from '../../prisma/generated/clien
 import { eventsRouter } from '../events/router';
 import { resourceRouter, type V1Dependencies } from '../v1/router';
 import { requireSameOrigin } from './csrf';
+import { recordSessionClient, sessionsRouter } from './sessions';
 import {
   appealSchema,
   changePasswordSchema,
@@ -120,6 +121,7 @@ export function sessionRouter(deps: SessionApiDependencies): Router {
           next(loginError);
           return;
         }
+        recordSessionClient(request);
         auth.recordSignIn(user.id).then((account) => response.json({ account: serializeAccount(account) }), next);
       });
     })(request, response, next);
@@ -266,6 +268,7 @@ export function sessionRouter(deps: SessionApiDependencies): Router {
     response.json(await rotateWebhookSecret(prisma, accountIdOf(request), config.WEBHOOK_SECRET_GRACE));
   });
 
+  router.use(sessionsRouter(prisma));
   router.use(eventsRouter({ prisma }));
   router.use(resourceRouter(deps));
   router.use(rateLimitHeadersOnError);
