@@ -55,6 +55,14 @@ async function expectNoRawKeys(page: Page): Promise<void> {
   expect({ url: page.url(), shown }).toEqual({ url: page.url(), shown: [] });
 }
 
+// Waits until the image has decoded, so a broken link or a Content-Security-Policy block fails the step.
+async function waitForImageLoaded(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction((css) => {
+    const image = document.querySelector<HTMLImageElement>(css);
+    return image !== null && image.complete && image.naturalWidth > 0;
+  }, selector);
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
@@ -127,10 +135,11 @@ describe.each(LOCALES)('studio in %s', (locale) => {
     await screenshot(page, `studio-${locale}`);
 
     await page.click('[data-testid=task-item][data-status=succeeded] a');
-    await page.waitForSelector('[data-testid=asset-card] img');
+    await waitForImageLoaded(page, '[data-testid=asset-card] img');
     await expectNoRawKeys(page);
     await screenshot(page, `assets-${locale}`);
     await page.click('[data-testid=asset-card] button');
+    await waitForImageLoaded(page, '[data-testid=asset-dialog] img');
     const download = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=asset-download]')]).then(([event]) => event);
     expect(await download.failure()).toBeNull();
 
@@ -145,6 +154,10 @@ describe.each(LOCALES)('studio in %s', (locale) => {
     const key = await page.locator('[data-testid=created-key] code').innerText();
     expect(key).toMatch(/^nva_/);
     await expectNoRawKeys(page);
+
+    await page.goto(`${product.baseUrl}/account`);
+    await page.waitForSelector('[data-testid=session-row] [data-testid=session-current]');
+    expect(await page.locator('[data-testid=session-row]').count()).toBe(1);
 
     for (const pathname of ['/messages', '/account', '/privacy', '/terms']) {
       await page.goto(`${product.baseUrl}${pathname}`);

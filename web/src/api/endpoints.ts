@@ -17,6 +17,16 @@ export interface Account {
   lastSignInAt?: string | null;
 }
 
+/** A signed-in browser of the account; `id` is derived from the session id, never the id itself. */
+export interface SignedInSession {
+  id: string;
+  current: boolean;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: string;
+  expiresAt: string;
+}
+
 export interface TaskAsset {
   id: string;
   taskId: string;
@@ -78,7 +88,7 @@ export interface LedgerEntry {
   balanceDelta: number;
   bonusDelta: number;
   balanceAfter: number;
-  bonusAfter?: number;
+  bonusAfter: number;
   taskId?: string | null;
   createdAt: string;
 }
@@ -180,6 +190,10 @@ export const fetchReferral = () => requestJson<Referral>('GET', '/api/wallet/ref
 export const fetchMessages = () => requestJson<{ unreadCount: number; data: Message[] }>('GET', '/api/messages');
 export const markMessageRead = (id: string) => requestJson<unknown>('POST', `/api/messages/${encodeURIComponent(id)}/read`);
 export const markAllMessagesRead = () => requestJson<unknown>('POST', '/api/messages/read-all');
+
+// Signed-in sessions.
+export const fetchSessions = () => requestJson<{ data: SignedInSession[] }>('GET', '/api/sessions');
+export const endSession = (id: string) => requestJson<unknown>('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
 
 // Developer center.
 export const fetchApiKeys = () => requestJson<{ data: ApiKey[] }>('GET', '/api/keys');
