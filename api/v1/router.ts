@@ -12,6 +12,7 @@ import type { PrismaClient } from '../../prisma/generated/client';
 import { providerCallbackSignal } from '../../workflows/definitions';
 import type { webhookRedelivery } from '../../workflows/maintenance';
 import type { Logger } from '../../lib/logger';
+import { openApiRouter } from '../openapi/router';
 import { walletRouter, type WalletRouterDependencies } from '../wallet/router';
 import { requireApiKey, requireScope } from './auth';
 import { creditsPerDayQuota } from './quotas';
@@ -63,6 +64,8 @@ export function v1Router(deps: V1Dependencies): Router {
     response.status(204).end();
   });
 
+  // The API's own description is public, so clients can read it before they have a key.
+  router.use(openApiRouter());
   router.use(requireApiKey(prisma));
   router.use(resourceRouter(deps));
   return router;

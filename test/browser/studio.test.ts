@@ -56,11 +56,12 @@ async function expectNoRawKeys(page: Page): Promise<void> {
 }
 
 // Waits until the image has decoded, so a broken link or a Content-Security-Policy block fails the step.
+// The check is a string because it runs in the page and the Node type check has no DOM types.
 async function waitForImageLoaded(page: Page, selector: string): Promise<void> {
-  await page.waitForFunction((css) => {
-    const image = document.querySelector<HTMLImageElement>(css);
+  await page.waitForFunction(`(() => {
+    const image = document.querySelector(${JSON.stringify(selector)});
     return image !== null && image.complete && image.naturalWidth > 0;
-  }, selector);
+  })()`);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -167,7 +168,7 @@ describe.each(LOCALES)('studio in %s', (locale) => {
 
     await page.click('[data-testid=sign-out]');
     await page.waitForURL(`${product.baseUrl}/`);
-    const stored = await page.evaluate(() => Object.keys(window.localStorage).sort());
+    const stored = await page.evaluate<string[]>('Object.keys(window.localStorage).sort()');
     expect(stored.every((name) => name === 'novart.locale' || name === 'novart.toasts')).toBe(true);
 
     await context.close();
