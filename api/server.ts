@@ -34,3 +34,25 @@ export function buildApi(services: Services, options: { webDistDir?: string; mai
     trustProxy: config.NODE_ENV === 'production' ? 1 : false,
   });
 }
+
+const PENDING_TASK_SWEEP_INTERVAL_MS = 30_000;
+
+/**
+ * Starts, every 30 seconds, the workflows of tasks that were created while
+ * Temporal was unreachable; returns a function that stops the sweep.
+ */
+export function startPendingTaskSweep(services: Services): () => void {
+  const { config, database, providers, temporal, logger } = services;
+  const tasks = createTaskService({ prisma: database.prisma, temporal, providers, config, logger });
+
+  const timer = setInterval(() => {
+    tasks.startPendingTasks().then(
+      (started) => {
+        if (started > 0) logger.info({ started }, 'started workflows of pending tasks');
+      },
+      (error: unknown) => logger.warn({ err: error }, 'pending task sweep failed'),
+    );
+  }, PENDING_TASK_SWEEP_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -13,7 +13,7 @@ import { AppError } from './errors';
 import type { Logger } from './logger';
 import { checkPrompt } from './prompt-rules';
 import { isUniqueViolation } from './db/transactions';
-import { debitTask, refundTask } from './wallet';
+import { debitTask } from './wallet';
 import { checkWebhookUrl, validateWebhookUrlSyntax, type WebhookLookup } from './webhooks/url-policy';
 
 /** Body of `POST /v1/tasks` and of the Studio's create request. */
@@ -59,6 +59,9 @@ export type TaskWithAssets = Task & { assets: TaskAsset[] };
 
 const ASYNC_POLL_INTERVAL_MS = 5_000;
 
+/** Queued tasks younger than this are left alone: their creating request may still be starting the workflow. */
+const PENDING_TASK_MIN_AGE_MS = 15_000;
+
 /** Creates, reads and cancels generation tasks for the REST API and the Studio. */
 export function createTaskService(deps: TaskServiceDependencies) {
   const { prisma, temporal, providers, config, logger } = deps;
@@ -85,16 +88,28 @@ export function createTaskService(deps: TaskServiceDependencies) {
     }
   }
 
-  /** Undoes a task whose workflow could not be started: refund and mark failed, in one transaction. */
-  async function abandonTask(task: Task, cause: unknown): Promise<void> {
-    logger.error({ err: cause, taskId: task.id }, 'failed to start the task workflow; refunding');
-    await prisma.$transaction(async (tx) => {
-      await refundTask(tx, { accountId: task.accountId, taskId: task.id });
-      await tx.task.update({
-        where: { id: task.id },
-        data: { status: 'failed', errorCode: 'INTERNAL', errorMessage: 'The task could not be scheduled', finishedAt: new Date() },
-      });
+  /**
+   * Starts the workflows of queued tasks older than `minAgeMs` that never
+   * started, for example because Temporal was unreachable when they were
+   * created. Starting is idempotent: the workflow id is derived from the task.
+   */
+  async function startPendingTasks(minAgeMs = PENDING_TASK_MIN_AGE_MS): Promise<number> {
+    const pending = await prisma.task.findMany({
+      where: { status: 'queued', startedAt: null, createdAt: { lt: new Date(Date.now() - minAgeMs) } },
+      orderBy: { createdAt: 'asc' },
+      take: 100,
     });
+    let started = 0;
+    for (const task of pending) {
+      try {
+        await startWorkflow(task);
+        started += 1;
+      } catch (error) {
+        logger.warn({ err: error, taskId: task.id }, 'starting a pending task workflow failed; will retry');
+        break;
+      }
+    }
+    return started;
   }
 
   async function getTask(caller: TaskCaller, taskId: string): Promise<TaskWithAssets> {
@@ -178,8 +193,8 @@ export function createTaskService(deps: TaskServiceDependencies) {
       try {
         await startWorkflow(task);
       } catch (error) {
-        await abandonTask(task, error);
-        throw new AppError('SERVICE_UNAVAILABLE', 'The task could not be scheduled; the credits were refunded. Try again later.');
+        // The task and its debit are committed, so it stays queued and startPendingTasks starts it once Temporal answers.
+        logger.warn({ err: error, taskId: task.id }, 'starting the task workflow failed; it stays queued for a retry');
       }
       return { task, created: true };
     },
@@ -220,6 +235,7 @@ export function createTaskService(deps: TaskServiceDependencies) {
     },
 
     workflowInput,
+    startPendingTasks,
   };
 }
 

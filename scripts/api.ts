@@ -1,4 +1,4 @@
-import { buildApi } from '../api/server';
+import { buildApi, startPendingTaskSweep } from '../api/server';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { openServices } from '../lib/services';
@@ -9,12 +9,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
   const services = await openServices(config, logger);
 
+  const stopSweep = startPendingTaskSweep(services);
   const server = buildApi(services).listen(config.PORT, config.HOST, () => {
     logger.info({ host: config.HOST, port: config.PORT }, 'API listening');
   });
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    stopSweep();
     server.close(() => {
       services.close().then(
         () => process.exit(0),

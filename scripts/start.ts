@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildApi, WEB_DIST_DIR } from '../api/server';
+import { buildApi, startPendingTaskSweep, WEB_DIST_DIR } from '../api/server';
 import { ConfigError, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { openServices, type Services } from '../lib/services';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     const workerRun = worker.run();
     const admin = await ensureFirstAdmin(services.database.prisma);
 
+    const stopSweep = startPendingTaskSweep(services);
     const server = buildApi(services).listen(config.PORT, config.HOST);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
 
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'stopping');
+      stopSweep();
       server.close();
       server.closeAllConnections();
       worker.shutdown();
