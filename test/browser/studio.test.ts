@@ -55,13 +55,18 @@ async function expectNoRawKeys(page: Page): Promise<void> {
   expect({ url: page.url(), shown }).toEqual({ url: page.url(), shown: [] });
 }
 
+// What the in-page callbacks read; the Node type check has no DOM types, and string callbacks would break the page's CSP.
+interface PageGlobals {
+  document: { querySelector(selector: string): { complete: boolean; naturalWidth: number } | null };
+  localStorage: object;
+}
+
 // Waits until the image has decoded, so a broken link or a Content-Security-Policy block fails the step.
-// The check is a string because it runs in the page and the Node type check has no DOM types.
 async function waitForImageLoaded(page: Page, selector: string): Promise<void> {
-  await page.waitForFunction(`(() => {
-    const image = document.querySelector(${JSON.stringify(selector)});
+  await page.waitForFunction((css) => {
+    const image = (globalThis as unknown as PageGlobals).document.querySelector(css);
     return image !== null && image.complete && image.naturalWidth > 0;
-  })()`);
+  }, selector);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -160,6 +165,11 @@ describe.each(LOCALES)('studio in %s', (locale) => {
     await page.waitForSelector('[data-testid=session-row] [data-testid=session-current]');
     expect(await page.locator('[data-testid=session-row]').count()).toBe(1);
 
+    await page.goto(`${product.baseUrl}/docs/api`);
+    await page.waitForSelector('[data-testid=api-operation] >> nth=15');
+    await expectNoRawKeys(page);
+    await screenshot(page, `api-docs-${locale}`);
+
     for (const pathname of ['/messages', '/account', '/privacy', '/terms']) {
       await page.goto(`${product.baseUrl}${pathname}`);
       await page.waitForLoadState('networkidle');
@@ -168,7 +178,7 @@ describe.each(LOCALES)('studio in %s', (locale) => {
 
     await page.click('[data-testid=sign-out]');
     await page.waitForURL(`${product.baseUrl}/`);
-    const stored = await page.evaluate<string[]>('Object.keys(window.localStorage).sort()');
+    const stored = await page.evaluate(() => Object.keys((globalThis as unknown as PageGlobals).localStorage).sort());
     expect(stored.every((name) => name === 'novart.locale' || name === 'novart.toasts')).toBe(true);
 
     await context.close();

@@ -30,6 +30,7 @@ export const router = createRouter({
     { path: '/messages', name: 'messages', component: () => import('./pages/MessagesPage.vue'), meta: { titleKey: 'nav.messages', requiresAuth: true } },
     { path: '/developer', name: 'developer', component: () => import('./pages/DeveloperPage.vue'), meta: { titleKey: 'nav.developer', requiresAuth: true } },
     { path: '/account', name: 'account', component: () => import('./pages/AccountPage.vue'), meta: { titleKey: 'nav.account', requiresAuth: true } },
+    { path: '/docs/api', name: 'api-docs', component: () => import('./pages/ApiDocsPage.vue'), meta: { titleKey: 'apiDocs.title' } },
     { path: '/privacy', name: 'privacy', component: () => import('./pages/PrivacyPage.vue'), meta: { titleKey: 'privacy.title' } },
     { path: '/terms', name: 'terms', component: () => import('./pages/TermsPage.vue'), meta: { titleKey: 'terms.title' } },
     {
