@@ -41,6 +41,10 @@ export interface S3StorageOptions {
 
 const CHECK_TIMEOUT_MS = 5_000;
 
+// NOTE: the product runs on Node 20, for which the AWS SDK prints a support warning in every process;
+// the lock file pins SDK versions that still support Node 20, so the warning is turned off here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * Object storage on Amazon S3 or an S3-compatible service. The tests run it
  * against Versity S3 Gateway v1.7.0.
