@@ -119,6 +119,7 @@ export const configSchema = z.object({
 
   RESULT_RETENTION: duration('2d').describe('How long generated images and previews are kept before deletion.'),
   REFERENCE_RETENTION: duration('24h').describe('How long uploaded reference images are kept before deletion.'),
+  EXPORT_RETENTION: duration('7d').describe('How long a data export archive can be downloaded before it is deleted.'),
   TASK_DEADLINE: duration('15m').describe('A task whose upstream has not produced images by then fails and is refunded.'),
   UPSTREAM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4).describe('Attempts per provider for transient upstream errors.'),
   UPSTREAM_INITIAL_BACKOFF: duration('2s').describe('First retry delay after a transient upstream error; doubles each attempt.'),

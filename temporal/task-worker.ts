@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createAccountActivities } from '../activities/account-activities';
 import { createTaskActivities } from '../activities/task-activities';
 import { createWalletActivities } from '../activities/wallet-activities';
 import { ensureReconciliationSchedule } from '../lib/reconciliation';
@@ -29,6 +30,7 @@ export async function createTaskWorker(services: Services, connection: NativeCon
       logger,
     }),
     ...createWalletActivities({ prisma: services.database.prisma, logger }),
+    ...createAccountActivities({ prisma: services.database.prisma, storage: services.storage, config: services.config, logger }),
   };
   if (options.schedules !== false) {
     await ensureReconciliationSchedule(services.temporal, {

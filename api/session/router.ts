@@ -16,6 +16,7 @@ import type { Account, Prisma, PrismaClient } from '../../prisma/generated/clien
 import { eventsRouter } from '../events/router';
 import { resourceRouter, type V1Dependencies } from '../v1/router';
 import { requireSameOrigin } from './csrf';
+import { privacyRouter } from './privacy';
 import { recordSessionClient, sessionsRouter } from './sessions';
 import {
   appealSchema,
@@ -42,7 +43,7 @@ declare global {
 
 export interface SessionApiDependencies extends V1Dependencies {
   config: V1Dependencies['config'] &
-    Pick<Config, 'publicUrl' | 'SESSION_TTL' | 'AUTH_WINDOW' | 'AUTH_MAX_REQUESTS_PER_IP' | 'AUTH_MAX_REQUESTS_PER_EMAIL' | 'SIGN_IN_MAX_FAILURES' | 'WEBHOOK_SECRET_GRACE' | 'REFERRAL_WELCOME_BONUS'>;
+    Pick<Config, 'publicUrl' | 'EXPORT_RETENTION' | 'SESSION_TTL' | 'AUTH_WINDOW' | 'AUTH_MAX_REQUESTS_PER_IP' | 'AUTH_MAX_REQUESTS_PER_EMAIL' | 'SIGN_IN_MAX_FAILURES' | 'WEBHOOK_SECRET_GRACE' | 'REFERRAL_WELCOME_BONUS'>;
   logger: Logger;
   mailer: Mailer;
   sessionSecret: string;
@@ -269,6 +270,7 @@ export function sessionRouter(deps: SessionApiDependencies): Router {
   });
 
   router.use(sessionsRouter(prisma));
+  router.use(privacyRouter(deps, { cookieName: SESSION_COOKIE_NAME }));
   router.use(eventsRouter({ prisma }));
   router.use(resourceRouter(deps));
   router.use(rateLimitHeadersOnError);
