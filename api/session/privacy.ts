@@ -8,9 +8,9 @@ import type { SessionApiDependencies } from './router';
 const deleteAccountSchema = z.object({ password: z.string().min(1).max(256) }).strict();
 
 /**
- * The privacy rights of the signed-in account: `POST /account/exports` and
+ * Serves the privacy rights of the signed-in account: `POST /account/exports` and
  * `GET /account/exports` for data exports, `POST /account/delete` to delete the account.
- * Mounted behind the session, which sets `request.principal`.
+ * Mount it behind the session, which sets `request.principal`.
  */
 export function privacyRouter(deps: SessionApiDependencies, options: { cookieName: string }): Router {
   const router = Router();

@@ -15,7 +15,7 @@ export interface AccountDeletionDependencies {
   logger: Logger;
 }
 
-/** The e-mail address an erased account keeps: unique, lower-case and undeliverable. */
+/** Returns the address an erased account keeps: unique, lower-case and undeliverable. */
 export function erasedEmail(accountId: string): string {
   return `deleted-${accountId}@invalid`;
 }

@@ -46,7 +46,7 @@ export async function requestAccountExport(deps: ExportRequestDependencies, acco
   return row;
 }
 
-/** The account's exports, newest first, with a short-lived download link on the ready ones. */
+/** Lists the account's exports, newest first, with a short-lived download link on the ready ones. */
 export async function listAccountExports(deps: { prisma: PrismaClient; storage: ObjectStorage; config: Pick<Config, 'DOWNLOAD_URL_TTL'> }, accountId: string) {
   const rows = await deps.prisma.accountExport.findMany({ where: { accountId }, orderBy: { createdAt: 'desc' }, take: 20 });
   const now = new Date();
@@ -79,9 +79,9 @@ export interface ExportBuildDependencies {
 }
 
 /**
- * Builds and stores the archive of a pending export, marks it ready and tells
- * the owner. Returns when it expires, or null when there is nothing to keep.
- * Safe to retry: the object key is fixed and a ready export is returned as is.
+ * Builds and stores the archive of a pending export, marks it ready and sends
+ * the owner a message. Returns its expiry, or null when nothing is kept.
+ * A retry is safe because the object key is fixed and a ready export is returned as is.
  */
 export async function buildAccountExport(deps: ExportBuildDependencies, exportId: string): Promise<Date | null> {
   const { prisma, storage, logger } = deps;

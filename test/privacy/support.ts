@@ -56,7 +56,7 @@ export function sessionCookie(headers: Headers): string | undefined {
     ?.split(';')[0];
 }
 
-/** A request of the Studio as the browser sends it: same origin, the session cookie, no API key. */
+/** Sends a Studio request as the browser does: same origin, the session cookie, no API key. */
 export function studio(product: ProductHarness, method: string, pathname: string, cookie: string, body?: unknown) {
   return product.request(method, pathname, { apiKey: null, headers: { cookie, origin: product.baseUrl }, ...(body !== undefined ? { body } : {}) });
 }

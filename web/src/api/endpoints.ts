@@ -27,6 +27,17 @@ export interface SignedInSession {
   expiresAt: string;
 }
 
+export interface AccountExport {
+  id: string;
+  status: 'pending' | 'ready' | 'expired' | 'failed';
+  sizeBytes: number | null;
+  createdAt: string;
+  readyAt: string | null;
+  expiresAt: string;
+  /** A short-lived link while the archive is ready; fetch the list again for a fresh one. */
+  downloadUrl: string | null;
+}
+
 export interface TaskAsset {
   id: string;
   taskId: string;
@@ -194,6 +205,11 @@ export const markAllMessagesRead = () => requestJson<unknown>('POST', '/api/mess
 // Signed-in sessions.
 export const fetchSessions = () => requestJson<{ data: SignedInSession[] }>('GET', '/api/sessions');
 export const endSession = (id: string) => requestJson<unknown>('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
+
+// Privacy rights.
+export const fetchExports = () => requestJson<{ data: AccountExport[] }>('GET', '/api/account/exports');
+export const requestExport = () => requestJson<AccountExport>('POST', '/api/account/exports');
+export const deleteAccount = (password: string) => requestJson<unknown>('POST', '/api/account/delete', { json: { password } });
 
 // Developer center.
 export const fetchApiKeys = () => requestJson<{ data: ApiKey[] }>('GET', '/api/keys');

@@ -10,13 +10,13 @@ export interface LegalSection {
   body?: boolean;
 }
 
-// The retention periods in the text are the defaults of RESULT_RETENTION (2d) and REFERENCE_RETENTION (24h) in lib/config.ts.
+// The retention periods in the text are the defaults of RESULT_RETENTION (2d), REFERENCE_RETENTION (24h) and EXPORT_RETENTION (7d) in lib/config.ts.
 // NOTE: API request logs and webhook delivery records have no configured retention yet, so the text defers to the operator.
 export const PRIVACY_SECTIONS: readonly LegalSection[] = [
   { id: 'stored', items: ['account', 'password', 'wallet', 'tasks', 'results', 'references', 'apiLogs', 'webhooks'] },
   { id: 'purpose', body: true },
   { id: 'providers', body: true },
-  { id: 'retention', items: ['results', 'references', 'account', 'logs'], body: true },
+  { id: 'retention', items: ['results', 'references', 'exports', 'account', 'logs'], body: true },
   { id: 'cookies', body: true },
   { id: 'rights', items: ['export', 'deletion', 'correction', 'contact'] },
   { id: 'changes', body: true },
