@@ -76,14 +76,15 @@ async function main(): Promise<void> {
 
     const throughput = await measureThroughput(api, product);
     const peakMemoryMiB = peakMemory(worker.pid!);
-    log(`throughput: ${throughput.makespanMs} ms for ${THROUGHPUT_TASKS} tasks, ideal ${throughput.idealMs} ms`);
+    const throughputFloor = await measureThroughputFloor(product, floorWorker.taskQueue);
+    log(`throughput: ${throughput.makespanMs} ms for ${THROUGHPUT_TASKS} tasks, ideal ${throughput.idealMs} ms, bare workflows ${throughputFloor.makespanMs} ms`);
 
     const taskId = throughput.lastTaskId;
     const reads: LatencySample[] = [];
     for (let run = 0; run < runs; run++) reads.push(await loadReads(api, product.account.apiKey, taskId, duration));
     log(`reads: p99 ${medianSample(reads).p99} ms`);
 
-    writeReport({ runs, duration, submit, orchestration, throughput: { ...throughput, peakMemoryMiB }, reads: medianSample(reads) });
+    writeReport({ runs, duration, submit, orchestration, throughput: { ...throughput, peakMemoryMiB, floorMakespanMs: throughputFloor.makespanMs }, reads: medianSample(reads) });
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     await floorWorker.stop();
@@ -122,6 +123,27 @@ async function waitForWorker(api: string, product: ProductHarness): Promise<void
   await waitForSucceeded(product, [id], 120_000);
 }
 
+/** Runs at most `limit` calls at once, like the fake upstream's concurrency limit. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await call();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+const upstreamSlots = new Slots(UPSTREAM_CONCURRENCY);
+
 async function startFloorWorker(product: ProductHarness) {
   const connection = await NativeConnection.connect({ address: product.config.TEMPORAL_ADDRESS! });
   const taskQueue = `bench-floor-${randomUUID()}`;
@@ -129,7 +151,7 @@ async function startFloorWorker(product: ProductHarness) {
     connection,
     taskQueue,
     workflowsPath: require.resolve('./floor-workflows'),
-    activities: { noop: async () => {} },
+    activities: { noop: async () => {}, upstreamCall: () => upstreamSlots.run(() => new Promise<void>((resolve) => setTimeout(resolve, UPSTREAM_LATENCY_MS))) },
   });
   const running = worker.run();
   return {
@@ -227,6 +249,27 @@ async function measureThroughput(api: string, product: ProductHarness) {
   return { makespanMs, idealMs, submitMs, tasksPerSecond: THROUGHPUT_TASKS / (makespanMs / 1000), lastTaskId: ids.at(-1)! };
 }
 
+/**
+ * Measures the throughput floor: the same number of bare workflows shaped like a task
+ * (no-op, one call through the same 20-slot limit with the same latency,
+ * no-op), started from 20 parallel clients on the same server and machine.
+ */
+async function measureThroughputFloor(product: ProductHarness, floorQueue: string) {
+  const startedAt = Date.now();
+  const handles: Array<Promise<unknown>> = [];
+  let next = 0;
+  const client = async () => {
+    while (next < THROUGHPUT_TASKS) {
+      next += 1;
+      const handle = await product.temporal.workflow.start('upstreamShapedTask', { taskQueue: floorQueue, workflowId: `bench-shaped-${randomUUID()}` });
+      handles.push(handle.result());
+    }
+  };
+  await Promise.all(Array.from({ length: UPSTREAM_CONCURRENCY }, client));
+  await Promise.all(handles);
+  return { makespanMs: Date.now() - startedAt };
+}
+
 async function createTask(api: string, apiKey: string): Promise<string> {
   const response = await fetch(`${api}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: TASK_BODY });
   const body = (await response.json()) as { id: string };
@@ -299,7 +342,7 @@ interface Report {
   duration: number;
   submit: Array<{ connections: number; product: LatencySample; floor: LatencySample }>;
   orchestration: Awaited<ReturnType<typeof measureOrchestration>>;
-  throughput: Awaited<ReturnType<typeof measureThroughput>> & { peakMemoryMiB: number };
+  throughput: Awaited<ReturnType<typeof measureThroughput>> & { peakMemoryMiB: number; floorMakespanMs: number };
   reads: LatencySample;
 }
 
@@ -340,11 +383,12 @@ function writeReport(report: Report): void {
     '',
     '### Throughput',
     '',
-    `| tasks | makespan (s) | ideal (s) | ratio | tasks/s sustained | submit phase (s) | worker peak memory (MiB) |`,
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    `| ${THROUGHPUT_TASKS} | ${(throughput.makespanMs / 1000).toFixed(1)} | ${(throughput.idealMs / 1000).toFixed(1)} | ${ratio(makespanRatio)} | ${throughput.tasksPerSecond.toFixed(1)} | ${(throughput.submitMs / 1000).toFixed(1)} | ${throughput.peakMemoryMiB} |`,
+    `| tasks | makespan (s) | ideal (s) | ratio | bare workflows, same shape (s) | ratio to bare | tasks/s sustained | submit phase (s) | worker peak memory (MiB) |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${THROUGHPUT_TASKS} | ${(throughput.makespanMs / 1000).toFixed(1)} | ${(throughput.idealMs / 1000).toFixed(1)} | ${ratio(makespanRatio)} | ${(throughput.floorMakespanMs / 1000).toFixed(1)} | ${ratio(throughput.makespanMs / throughput.floorMakespanMs)} | ${throughput.tasksPerSecond.toFixed(1)} | ${(throughput.submitMs / 1000).toFixed(1)} | ${throughput.peakMemoryMiB} |`,
     '',
     `Ideal: ${THROUGHPUT_TASKS} tasks / ${UPSTREAM_CONCURRENCY} at once × ${UPSTREAM_LATENCY_MS} ms. Target ≤ 1.2× ideal (${ratio(makespanRatio)}×: ${verdict(makespanRatio <= 1.2)}).`,
+    `The bare workflows run a no-op, one call through the same ${UPSTREAM_CONCURRENCY}-slot limit with the same latency, and a no-op, started the same way on the same server: they show what Temporal alone reaches on this machine.`,
     '',
     '### Reads: `GET /v1/tasks/:id` at 200 requests/s',
     '',
