@@ -118,11 +118,11 @@ async function noteLowBalance(
   const totalBefore = input.before.balance + input.before.bonus;
   const totalAfter = input.balanceAfter + input.bonusAfter;
   const below = totalAfter < input.threshold;
-  const alreadyTold = totalBefore < input.threshold && input.before.lowBalanceNotified;
+  const alreadyNotified = totalBefore < input.threshold && input.before.lowBalanceNotified;
   if (below !== input.before.lowBalanceNotified) {
     await tx.wallet.update({ where: { accountId: input.accountId }, data: { lowBalanceNotified: below } });
   }
-  if (!below || alreadyTold) return;
+  if (!below || alreadyNotified) return;
 
   await tx.message.create({
     data: {
@@ -253,9 +253,9 @@ export async function adjustWallet(
   const existing = await findEntry(tx, input.idempotencyKey);
   if (existing) return existing;
 
-  const held = input.bucket === 'balance' ? wallet.balance : wallet.bonus;
-  if (held + input.amount < 0) {
-    throw new AppError('INSUFFICIENT_FUNDS', `The ${input.bucket} bucket holds fewer credits than the debit`, { bucket: input.bucket, available: held });
+  const available = input.bucket === 'balance' ? wallet.balance : wallet.bonus;
+  if (available + input.amount < 0) {
+    throw new AppError('INSUFFICIENT_FUNDS', `The ${input.bucket} bucket contains fewer credits than the debit`, { bucket: input.bucket, available });
   }
 
   return applyChange(tx, {
