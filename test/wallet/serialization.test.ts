@@ -55,14 +55,21 @@ function writeSkew(accountIds: [string, string]) {
   return (side: 0 | 1) => async (tx: TransactionClient) => {
     calls += 1;
     const first = calls <= 2;
-    await tx.$queryRaw`SELECT sum(balance) FROM wallets WHERE account_id IN (${accountIds[0]}::uuid, ${accountIds[1]}::uuid)`;
-    const change = await adjustWallet(tx, { accountId: accountIds[side], bucket: 'balance', amount: 5, idempotencyKey: `skew:${accountIds[side]}:${calls}` });
-    if (first) {
-      await bothWrote();
-      if (side === 1) await committed;
-      else setImmediate(firstCommitted);
+    let arrived = false;
+    try {
+      await tx.$queryRaw`SELECT sum(balance) FROM wallets WHERE account_id IN (${accountIds[0]}::uuid, ${accountIds[1]}::uuid)`;
+      const change = await adjustWallet(tx, { accountId: accountIds[side], bucket: 'balance', amount: 5, idempotencyKey: `skew:${accountIds[side]}:${calls}` });
+      if (first) {
+        arrived = true;
+        await bothWrote();
+        if (side === 1) await committed;
+      }
+      return change;
+    } finally {
+      // Under load another transaction can abort a first attempt early; the partner must not wait for it forever.
+      if (first && !arrived) void bothWrote();
+      if (first && side === 0) setImmediate(firstCommitted);
     }
-    return change;
   };
 }
 
