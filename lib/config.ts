@@ -244,7 +244,7 @@ function isCidr(text: string): boolean {
   return (isV4 && Number(bits) <= 32) || (isV6 && Number(bits) <= 128);
 }
 
-/** The configuration keys with their descriptions and defaults, for generated documentation. */
+/** Lists the configuration keys with their descriptions and defaults, for generated documentation. */
 export function describeConfig(): Array<{ key: string; description: string; defaultValue: string | undefined }> {
   return Object.entries(configSchema.shape).map(([key, schema]) => {
     const field = schema as z.ZodType;

@@ -72,7 +72,7 @@ export function rateLimitedError(state: RateLimitState, message = 'Too many requ
 }
 
 function toState(count: number, resetAt: Date, limit: number, counted: boolean): RateLimitState {
-  // A peek tells whether one more request would pass, and a consume whether this one did.
+  // A peek reports whether one more request would pass, and a consume whether this one did.
   const exceeded = counted ? count > limit : count >= limit;
   return { limit, count, remaining: Math.max(0, limit - count), resetAt, exceeded };
 }

@@ -193,7 +193,7 @@ export function createTaskService(deps: TaskServiceDependencies) {
       try {
         await startWorkflow(task);
       } catch (error) {
-        // The task and its debit are committed, so it stays queued and startPendingTasks starts it once Temporal answers.
+        // The task and its debit are committed, so it stays queued and startPendingTasks starts it once Temporal is reachable.
         logger.warn({ err: error, taskId: task.id }, 'starting the task workflow failed; it stays queued for a retry');
       }
       return { task, created: true };

@@ -42,7 +42,7 @@ export interface V1Dependencies {
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-/** The public REST API: provider callbacks, then everything else authenticated by API key. */
+/** Builds the public REST API: provider callbacks, then everything else authenticated by API key. */
 export function v1Router(deps: V1Dependencies): Router {
   const { prisma } = deps;
   const router = Router();
@@ -142,7 +142,7 @@ export function resourceRouter(deps: V1Dependencies): Router {
   router.get('/assets/:id', requireScope('assets:read'), async (request, response) => {
     const asset = await findLiveAsset(request.params.id, principalOf(request).accountId);
     const ttlSeconds = Math.ceil(config.DOWNLOAD_URL_TTL / 1000);
-    const fileName = `novart-${asset.taskId.slice(0, 8)}-${asset.index + 1}.${asset.objectKey.split('.').pop()}`;
+    const fileName = assetFileName(asset);
     response.json({
       ...serializeAsset(asset),
       downloadUrl: await deps.storage.presignDownload(asset.objectKey, { expiresInSeconds: ttlSeconds, fileName }),
@@ -153,7 +153,7 @@ export function resourceRouter(deps: V1Dependencies): Router {
 
   router.get('/assets/:id/download', requireScope('assets:read'), async (request, response) => {
     const asset = await findLiveAsset(request.params.id, principalOf(request).accountId);
-    const fileName = `novart-${asset.taskId.slice(0, 8)}-${asset.index + 1}.${asset.objectKey.split('.').pop()}`;
+    const fileName = assetFileName(asset);
     response.redirect(302, await deps.storage.presignDownload(asset.objectKey, { expiresInSeconds: Math.ceil(config.DOWNLOAD_URL_TTL / 1000), fileName }));
   });
 
@@ -215,6 +215,11 @@ const messagesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   unread: z.enum(['true', 'false']).optional().transform((value) => value === 'true'),
 });
+
+/** Names a downloaded image after its task and position, keeping the stored file's extension. */
+function assetFileName(asset: { taskId: string; index: number; objectKey: string }): string {
+  return `novart-${asset.taskId.slice(0, 8)}-${asset.index + 1}.${asset.objectKey.split('.').pop()}`;
+}
 
 function principalOf(request: express.Request) {
   if (!request.principal) throw new AppError('UNAUTHENTICATED', 'Authentication required');

@@ -23,9 +23,10 @@ const LEDGER_KINDS = ['recharge', 'redemption', 'debit', 'refund', 'bonus', 'ref
 const CSV_PAGE_SIZE = 500;
 
 /**
- * Wallet of the authenticated principal: summary, ledger (paged and as CSV),
- * redemption, referral and price quotes. Like the resource router it does not
- * authenticate; whoever mounts it sets `request.principal`.
+ * Builds the wallet routes of the authenticated principal: summary, ledger
+ * (paged and as CSV), redemption, referral and price quotes. Like the resource
+ * router it does not authenticate, so the router that mounts it must set
+ * `request.principal`.
  */
 export function walletRouter(deps: WalletRouterDependencies): Router {
   const { prisma, providers, config } = deps;
@@ -165,7 +166,7 @@ interface LedgerCursor {
   id: string;
 }
 
-// Newest first: the next page holds rows older than the cursor, ties broken by id.
+// Newest first: the next page contains rows older than the cursor, ties broken by id.
 function afterCursor(cursor: LedgerCursor): Prisma.LedgerEntryWhereInput {
   return { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] };
 }

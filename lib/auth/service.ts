@@ -31,7 +31,7 @@ export interface SignUpInput {
   password: string;
   displayName?: string | undefined;
   locale?: LocaleTag | undefined;
-  /** Invite code of the inviting account; checked before the answer, recorded with the new account. */
+  /** Invite code of the inviting account; checked before the response, recorded with the new account. */
   inviteCode?: string | undefined;
 }
 

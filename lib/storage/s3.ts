@@ -41,8 +41,8 @@ export interface S3StorageOptions {
 
 const CHECK_TIMEOUT_MS = 5_000;
 
-// NOTE: the product runs on Node 20, for which the AWS SDK prints a support warning in every process;
-// the lock file pins SDK versions that still support Node 20, so the warning is turned off here.
+// NOTE: the product runs on Node 20, for which the AWS SDK prints a support warning in every process.
+// The lock file pins SDK versions that still support Node 20, so the warning is turned off here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /**

@@ -14,7 +14,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** The parts of an answer a client sees, without the per-request id. */
+/** The parts of a response a client sees, without the per-request id. */
 function visible(answer: { status: number; body: any }) {
   const body = answer.body?.error ? { ...answer.body, error: { ...answer.body.error, requestId: undefined } } : answer.body;
   return { status: answer.status, body };

@@ -46,7 +46,7 @@ export interface CallResult {
   status: number;
   body: any;
   headers: Headers;
-  /** The `nova_art_session` cookie set by the answer, as `name=value`, if any. */
+  /** The `nova_art_session` cookie set by the response, as `name=value`, if any. */
   cookie: string | undefined;
   setCookie: string | undefined;
 }

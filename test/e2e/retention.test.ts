@@ -15,6 +15,7 @@ import { createTaskWorker } from '../../temporal/task-worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestBucket } from '../support/s3-server';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
@@ -70,13 +71,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('results are deleted after two days and not before', async () => {
   const tasks = createTaskService({ prisma: database.prisma, temporal: env.client, providers: services.providers, config: services.config, logger: services.logger });

@@ -1,5 +1,6 @@
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { startProduct, TEST_MODEL, type ProductHarness } from '../support/product';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(120_000);
 
@@ -105,11 +106,3 @@ describe('asynchronous provider', () => {
     expect(await ledgerKinds(product, task.id)).toEqual(['debit']);
   });
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

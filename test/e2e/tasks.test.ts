@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { taskProgressQuery } from '../../workflows/definitions';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startProduct, TEST_MODEL, TEST_UNIT_PRICE, type ProductHarness } from '../support/product';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(120_000);
 
@@ -366,12 +367,4 @@ function giantPngHeader(width: number, height: number): Buffer {
   header.writeUInt8(2, 9);
   const chunk = Buffer.concat([Buffer.from([0, 0, 0, 13]), Buffer.from('IHDR'), header, Buffer.alloc(4)]);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk]);
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

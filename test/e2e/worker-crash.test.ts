@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startProduct, TEST_MODEL, type ProductHarness } from '../support/product';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
@@ -29,18 +30,11 @@ function startWorkerProcess(): ChildProcess {
   return worker;
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('task survives SIGKILL of the worker during the upstream call', async () => {
   const first = startWorkerProcess();
   const created = await product.request('POST', '/v1/tasks', { body: { prompt: 'crash test', model: TEST_MODEL, size: '256x256' } });
-  await waitFor(() => product.upstream.stats.active > 0);
+  await waitFor(() => product.upstream.stats.active > 0, 90_000);
 
   first.kill('SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));

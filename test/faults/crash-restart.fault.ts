@@ -171,7 +171,7 @@ async function startRun(name: string): Promise<Run> {
   };
 }
 
-/** Creates one task, retrying with the same Idempotency-Key while the product answers 5xx or not at all. */
+/** Creates one task, retrying with the same Idempotency-Key while the product returns 5xx or does not respond. */
 async function submit(product: ProductHarness, receiver: WebhookReceiver, key: string): Promise<string> {
   const body = { prompt: `fault run ${key}`, model: TEST_MODEL, size: '256x256', webhookUrl: `${receiver.url}/hooks` };
   const deadline = Date.now() + 120_000;
@@ -309,7 +309,7 @@ function formatTable(row: Record<string, number | string>): string {
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    // A query may fail while PostgreSQL restarts: that is not an answer yet.
+    // A query may fail while PostgreSQL restarts, which is not a result yet.
     if (await condition().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`not settled within ${timeoutMs / 1000} s`);
     await sleep(1_000);

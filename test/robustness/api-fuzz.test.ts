@@ -277,7 +277,7 @@ async function send(generated: GeneratedRequest): Promise<number> {
     headers,
     body: method === 'GET' || method === 'HEAD' ? undefined : body,
     redirect: 'manual',
-    // A route that never answers fails the property instead of the whole run.
+    // A route that never responds fails the property instead of the whole run.
     signal: AbortSignal.timeout(15_000),
   });
   // Event streams stay open by design: the status is all that is checked.

@@ -3,7 +3,7 @@ import { createAccount } from '../../lib/accounts';
 import { creditWallet } from '../../lib/wallet';
 import type { PrismaClient } from '../../prisma/generated/client';
 
-/** Creates an account whose wallet holds `balance` paid and `bonus` free credits. */
+/** Creates an account whose wallet contains `balance` paid and `bonus` free credits. */
 export async function accountWith(prisma: PrismaClient, balance: number, bonus = 0, role: 'user' | 'admin' = 'user'): Promise<string> {
   const account = await createAccount(prisma, { email: `wallet-${randomBytes(5).toString('hex')}@example.test`, role });
   if (balance > 0 || bonus > 0) {

@@ -59,7 +59,7 @@ export interface RequestOptions {
 
 /**
  * Sends any request to the Studio's own origin with the session cookie and
- * parses the JSON answer (undefined for 204). Throws ApiError like getJson.
+ * parses the JSON response (undefined for 204). Throws ApiError like getJson.
  */
 export async function requestJson<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
