@@ -40,7 +40,14 @@ interface LatencySample {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '5' },
+      // Measures submit alone and leaves the report untouched: a quick loop while tuning the API.
+      'submit-only': { type: 'boolean', default: false },
+    },
+  });
   const runs = Number(values.runs);
   const duration = Number(values.duration);
 
@@ -66,6 +73,7 @@ async function main(): Promise<void> {
       log(`submit x${connections}: product p99 ${submit.at(-1)!.product.p99} ms, ${submit.at(-1)!.product.rps.toFixed(0)}/s; floor ${submit.at(-1)!.floor.rps.toFixed(0)}/s`);
     }
     await stopChild(children.pop()!);
+    if (values['submit-only']) return;
 
     const worker = startWorker(product, children);
     const api = await startApi(product, {}, children);

@@ -176,10 +176,10 @@ export function createTaskService(deps: TaskServiceDependencies) {
               price,
               workflowId: taskWorkflowId(taskId),
             },
-            include: { assets: true },
           });
+          // The wallet row is locked last, so that concurrent tasks of the account wait on it for as short a time as possible.
           await debitTask(tx, { accountId: caller.accountId, taskId, price, lowBalanceThreshold: config.LOW_BALANCE_THRESHOLD });
-          return created;
+          return { ...created, assets: [] };
         });
       } catch (error) {
         // A concurrent request with the same idempotency key won the race: return its task.

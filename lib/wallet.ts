@@ -61,6 +61,13 @@ async function findEntry(tx: Transaction, idempotencyKey: string): Promise<Ledge
   };
 }
 
+/**
+ * Writes the ledger row and the new balances in one statement, so the wallet
+ * row stays locked for as few round trips as possible: under load every task
+ * of an account waits on that lock. The insert skips a used idempotency key
+ * (even one committed while this transaction waited), and then the wallet is
+ * left alone and the earlier row is returned.
+ */
 async function applyChange(
   tx: Transaction,
   change: {
@@ -78,60 +85,50 @@ async function applyChange(
 ): Promise<LedgerChange> {
   const balanceAfter = change.wallet.balance + change.balanceDelta;
   const bonusAfter = change.wallet.bonus + change.bonusDelta;
+  const lowBalance = change.lowBalanceThreshold === undefined ? undefined : lowBalanceState(change.wallet, balanceAfter + bonusAfter, change.lowBalanceThreshold);
 
-  await tx.wallet.update({
-    where: { accountId: change.accountId },
-    data: { balance: balanceAfter, bonus: bonusAfter, version: { increment: 1 } },
-  });
-  const entry = await tx.ledgerEntry.create({
-    data: {
-      accountId: change.accountId,
-      kind: change.kind,
-      balanceDelta: change.balanceDelta,
-      bonusDelta: change.bonusDelta,
-      balanceAfter,
-      bonusAfter,
-      taskId: change.taskId,
-      reference: change.reference,
-      idempotencyKey: change.idempotencyKey,
-    },
-  });
+  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+    WITH entry AS (
+      INSERT INTO ledger_entries (account_id, kind, balance_delta, bonus_delta, balance_after, bonus_after, task_id, reference, idempotency_key)
+      VALUES (${change.accountId}::uuid, ${change.kind}::ledger_kind, ${change.balanceDelta}, ${change.bonusDelta}, ${balanceAfter}, ${bonusAfter},
+              ${change.taskId ?? null}::uuid, ${change.reference ?? null}, ${change.idempotencyKey})
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id
+    ), wallet AS (
+      UPDATE wallets
+      SET balance = ${balanceAfter}, bonus = ${bonusAfter}, version = version + 1, updated_at = now(),
+          low_balance_notified = COALESCE(${lowBalance?.notified ?? null}::boolean, low_balance_notified)
+      WHERE account_id = ${change.accountId}::uuid AND EXISTS (SELECT 1 FROM entry)
+    )
+    SELECT id::text FROM entry`;
+  const ledgerEntryId = rows[0]?.id;
+  if (ledgerEntryId === undefined) return (await findEntry(tx, change.idempotencyKey))!;
 
-  if (change.lowBalanceThreshold !== undefined) {
-    await noteLowBalance(tx, { accountId: change.accountId, ledgerEntryId: entry.id, before: change.wallet, balanceAfter, bonusAfter, threshold: change.lowBalanceThreshold });
+  if (lowBalance?.tellOwner) {
+    const total = balanceAfter + bonusAfter;
+    await tx.message.create({
+      data: {
+        accountId: change.accountId,
+        kind: 'wallet.low_balance',
+        params: { balance: balanceAfter, bonus: bonusAfter, total, threshold: change.lowBalanceThreshold! },
+        idempotencyKey: `ledger:${ledgerEntryId}:low-balance`,
+      },
+    });
   }
-
-  return { ledgerEntryId: entry.id, balanceDelta: change.balanceDelta, bonusDelta: change.bonusDelta, balanceAfter, bonusAfter, applied: true };
+  return { ledgerEntryId, balanceDelta: change.balanceDelta, bonusDelta: change.bonusDelta, balanceAfter, bonusAfter, applied: true };
 }
 
 /**
- * After a debit: sends one low-balance message when the credits fall below the
- * threshold, at most once per crossing. The flag is re-evaluated on every debit,
- * so a debit that starts at or above the threshold counts as a new crossing.
+ * The low-balance flag after a debit, and whether the owner hears of it now:
+ * once when the total falls below the threshold, again only after it rose
+ * above and fell again.
  */
-async function noteLowBalance(
-  tx: Transaction,
-  input: { accountId: string; ledgerEntryId: string; before: WalletRow; balanceAfter: number; bonusAfter: number; threshold: number },
-): Promise<void> {
-  if (input.threshold <= 0) return;
+function lowBalanceState(before: WalletRow, totalAfter: number, threshold: number): { notified: boolean; tellOwner: boolean } {
+  if (threshold <= 0) return { notified: before.lowBalanceNotified, tellOwner: false };
 
-  const totalBefore = input.before.balance + input.before.bonus;
-  const totalAfter = input.balanceAfter + input.bonusAfter;
-  const below = totalAfter < input.threshold;
-  const alreadyNotified = totalBefore < input.threshold && input.before.lowBalanceNotified;
-  if (below !== input.before.lowBalanceNotified) {
-    await tx.wallet.update({ where: { accountId: input.accountId }, data: { lowBalanceNotified: below } });
-  }
-  if (!below || alreadyNotified) return;
-
-  await tx.message.create({
-    data: {
-      accountId: input.accountId,
-      kind: 'wallet.low_balance',
-      params: { balance: input.balanceAfter, bonus: input.bonusAfter, total: totalAfter, threshold: input.threshold },
-      idempotencyKey: `ledger:${input.ledgerEntryId}:low-balance`,
-    },
-  });
+  const below = totalAfter < threshold;
+  const alreadyNotified = before.balance + before.bonus < threshold && before.lowBalanceNotified;
+  return { notified: below, tellOwner: below && !alreadyNotified };
 }
 
 /**
@@ -165,10 +162,9 @@ export async function debitWallet(
     throw new AppError('VALIDATION_FAILED', 'A debit must be a non-negative whole number of credits');
   }
   const wallet = await lockWallet(tx, input.accountId);
-  const existing = await findEntry(tx, input.idempotencyKey);
-  if (existing) return existing;
-
   if (wallet.balance + wallet.bonus < input.amount) {
+    const existing = await findEntry(tx, input.idempotencyKey);
+    if (existing) return existing;
     throw new AppError('INSUFFICIENT_FUNDS', 'The wallet does not hold enough credits', {
       price: input.amount,
       available: wallet.balance + wallet.bonus,
@@ -223,9 +219,6 @@ export async function creditWallet(
     throw new AppError('VALIDATION_FAILED', 'Credit amounts must be non-negative integers');
   }
   const wallet = await lockWallet(tx, input.accountId);
-  const existing = await findEntry(tx, input.idempotencyKey);
-  if (existing) return existing;
-
   return applyChange(tx, {
     accountId: input.accountId,
     kind: input.kind,
@@ -250,11 +243,10 @@ export async function adjustWallet(
     throw new AppError('VALIDATION_FAILED', 'An adjustment must be a non-zero whole number of credits', { field: 'amount' });
   }
   const wallet = await lockWallet(tx, input.accountId);
-  const existing = await findEntry(tx, input.idempotencyKey);
-  if (existing) return existing;
-
   const available = input.bucket === 'balance' ? wallet.balance : wallet.bonus;
   if (available + input.amount < 0) {
+    const existing = await findEntry(tx, input.idempotencyKey);
+    if (existing) return existing;
     throw new AppError('INSUFFICIENT_FUNDS', `The ${input.bucket} bucket contains fewer credits than the debit`, { bucket: input.bucket, available });
   }
 

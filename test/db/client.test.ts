@@ -6,6 +6,8 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 
 import { checkDatabase, openDatabase, PrismaClient } from '../../lib/db/client';
+import { debitTask, refundTask } from '../../lib/wallet';
+import { accountWith, taskFor, walletAndLedger } from '../wallet/support';
 import { createEmptyDatabase } from '../support/database';
 
 describe('openDatabase', () => {
@@ -43,6 +45,24 @@ describe('openDatabase', () => {
     expect(await second.prisma.account.count({ where: { email: 'kept@example.com' } })).toBe(1);
     expect(await checkDatabase(second.prisma)).toMatchObject({ ok: true });
     await second.close();
+  }, 180_000);
+
+  it('moves money on PGlite as on PostgreSQL', async () => {
+    const database = await openDatabase({ DATABASE_URL: undefined, DATABASE_POOL_SIZE: 1, DATA_DIR: dataDir });
+    const { prisma } = database;
+    const accountId = await accountWith(prisma, 100, 20);
+    const taskId = await taskFor(prisma, accountId, 80);
+
+    const debit = await prisma.$transaction((tx) => debitTask(tx, { accountId, taskId, price: 80, lowBalanceThreshold: 50 }));
+    const repeated = await prisma.$transaction((tx) => debitTask(tx, { accountId, taskId, price: 80, lowBalanceThreshold: 50 }));
+    const refund = await prisma.$transaction((tx) => refundTask(tx, { accountId, taskId }));
+
+    expect(debit).toMatchObject({ applied: true, bonusDelta: -20, balanceDelta: -60, balanceAfter: 40, bonusAfter: 0 });
+    expect(repeated).toMatchObject({ applied: false, ledgerEntryId: debit.ledgerEntryId });
+    expect(refund).toMatchObject({ applied: true, bonusDelta: 20, balanceDelta: 60 });
+    expect(await walletAndLedger(prisma, accountId)).toEqual({ balance: 100, bonus: 20, ledgerBalance: 100, ledgerBonus: 20 });
+    expect(await prisma.message.count({ where: { accountId, kind: 'wallet.low_balance' } })).toBe(1);
+    await database.close();
   }, 180_000);
 });
 
