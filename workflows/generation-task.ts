@@ -5,7 +5,9 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
@@ -23,10 +25,21 @@ import { TASK_ERROR_CODES } from './task-types';
 
 
 // Database and wallet steps: quick, retried often, never give up for long.
-const database = proxyActivities<TaskActivities>({
+const DATABASE_STEP_OPTIONS = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 },
-});
+} as const;
+const database = proxyActivities<TaskActivities>(DATABASE_STEP_OPTIONS);
+
+// The same steps as local activities: they run in the worker that runs the workflow, so each one saves the
+// server round trips of scheduling and completing an activity task. This is safe because every step is
+// idempotent, so a step that runs again after a worker crash acts once.
+const localDatabase = proxyLocalActivities<TaskActivities>(DATABASE_STEP_OPTIONS);
+
+/** Workflows started before this change run their database steps as ordinary activities, as their histories say. */
+const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
+
+type DatabaseSteps = Pick<TaskActivities, 'startTask' | 'completeTask' | 'failTask'>;
 
 // Storage deletion after retention: retried for days, because leaving files behind breaks a privacy promise.
 const cleanup = proxyActivities<TaskActivities>({
@@ -67,9 +80,11 @@ export async function generationTask(input: GenerationTaskInput): Promise<Termin
     }
   });
 
+  const steps: DatabaseSteps = patched(LOCAL_DATABASE_STEPS_PATCH) ? localDatabase : database;
+
   let routes: ProviderRoute[];
   try {
-    const started = await database.startTask(input.taskId);
+    const started = await steps.startTask(input.taskId);
     if (started.terminalStatus) {
       log.warn('task already finished; nothing to run', { taskId: input.taskId, status: started.terminalStatus });
       return started.terminalStatus === 'succeeded' || started.terminalStatus === 'expired' ? 'succeeded' : 'failed';
@@ -77,7 +92,7 @@ export async function generationTask(input: GenerationTaskInput): Promise<Termin
     routes = started.routes;
   } catch (error) {
     // Prompt rules and the debit reject a task before any upstream call; nothing was generated.
-    return finishUnsuccessfully(input, progress, toTaskFailure(error, { cancelRequested, deadlineExceeded }));
+    return finishUnsuccessfully(input, steps, progress, toTaskFailure(error, { cancelRequested, deadlineExceeded }));
   }
   progress.status = 'running';
   progress.progress = 10;
@@ -96,12 +111,12 @@ export async function generationTask(input: GenerationTaskInput): Promise<Termin
     if (cancelRequested) throw new TaskFailure('CANCELED', 'The task was canceled');
     await generationScope.run(() => generateWithFallback(input, routes, progress, callbacks));
   } catch (error) {
-    return finishUnsuccessfully(input, progress, toTaskFailure(error, { cancelRequested, deadlineExceeded }));
+    return finishUnsuccessfully(input, steps, progress, toTaskFailure(error, { cancelRequested, deadlineExceeded }));
   } finally {
     deadlineScope.cancel();
   }
 
-  const completed = await database.completeTask(input.taskId);
+  const completed = await steps.completeTask(input.taskId);
   progress.status = 'succeeded';
   progress.progress = 100;
 
@@ -208,13 +223,18 @@ async function retainThenDelete(taskId: string, retainForMs: number): Promise<vo
 }
 
 /** Marks the task failed or canceled, refunding its debit if there was one, then delivers the webhook. */
-async function finishUnsuccessfully(input: GenerationTaskInput, progress: TaskProgress, failure: TaskFailure): Promise<TerminalTaskStatus> {
+async function finishUnsuccessfully(
+  input: GenerationTaskInput,
+  steps: DatabaseSteps,
+  progress: TaskProgress,
+  failure: TaskFailure,
+): Promise<TerminalTaskStatus> {
   const status = failure.code === 'CANCELED' ? 'canceled' : 'failed';
   progress.status = status;
   progress.errorCode = failure.code;
 
   const failed = await CancellationScope.nonCancellable(() =>
-    database.failTask({ taskId: input.taskId, status, errorCode: failure.code, errorMessage: failure.message }),
+    steps.failTask({ taskId: input.taskId, status, errorCode: failure.code, errorMessage: failure.message }),
   );
   await deliverWebhook(input, failed.webhookDeliveryId);
   return status;
