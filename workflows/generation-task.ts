@@ -31,12 +31,11 @@ const DATABASE_STEP_OPTIONS = {
 } as const;
 const database = proxyActivities<TaskActivities>(DATABASE_STEP_OPTIONS);
 
-// The same steps as local activities: they run in the worker that runs the workflow, so each one saves the
-// server round trips of scheduling and completing an activity task. This is safe because every step is
-// idempotent, so a step that runs again after a worker crash acts once.
+// The same steps as local activities, which skip the server's activity task queue. Each step is idempotent,
+// because a local activity runs again when its worker crashes before the workflow task completes.
 const localDatabase = proxyLocalActivities<TaskActivities>(DATABASE_STEP_OPTIONS);
 
-/** Workflows started before this change run their database steps as ordinary activities, as their histories say. */
+/** Workflows started before this change run their database steps as ordinary activities, as their histories record. */
 const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
 
 type DatabaseSteps = Pick<TaskActivities, 'startTask' | 'completeTask' | 'failTask'>;
