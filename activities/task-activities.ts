@@ -7,7 +7,7 @@ import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { checkPrompt } from '../lib/prompt-rules';
 import type { ObjectStorage } from '../lib/storage/types';
-import { debitTask, refundTask } from '../lib/wallet';
+import { debitTask, refundTask, taskDebitKey } from '../lib/wallet';
 import { buildTaskWebhookPayload, deliverWebhook as sendWebhook, WebhookDeliveryError } from '../lib/webhooks';
 import type { WebhookLookup } from '../lib/webhooks/url-policy';
 import type { Prisma, PrismaClient, Task } from '../prisma/generated/client';
@@ -145,13 +145,16 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
     }
   }
 
-  async function createWebhookDelivery(tx: Prisma.TransactionClient, taskId: string, status: TerminalTaskStatus): Promise<string | undefined> {
-    const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, include: { assets: { orderBy: { index: 'asc' } } } });
+  /** Records the terminal-status webhook of a task as it is now, after its final update in the same transaction. */
+  async function createWebhookDelivery(tx: Prisma.TransactionClient, task: Task, status: TerminalTaskStatus): Promise<string | undefined> {
     if (!task.webhookUrl) return undefined;
 
+    const taskId = task.id;
     const event = `task.${status}`;
     const existing = await tx.webhookDelivery.findUnique({ where: { taskId_event: { taskId, event } } });
     if (existing) return existing.id;
+
+    const assets = await tx.taskAsset.findMany({ where: { taskId }, orderBy: { index: 'asc' } });
 
     const payload = buildTaskWebhookPayload({
       id: task.id,
@@ -162,7 +165,7 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
       errorMessage: task.errorMessage,
       workflowId: task.workflowId,
       finishedAt: task.finishedAt,
-      assets: task.assets.map((asset) => ({ id: asset.id, width: asset.width, height: asset.height, url: `${config.publicUrl}/v1/assets/${asset.id}` })),
+      assets: assets.map((asset) => ({ id: asset.id, width: asset.width, height: asset.height, url: `${config.publicUrl}/v1/assets/${asset.id}` })),
     });
     const delivery = await tx.webhookDelivery.create({
       data: { id: `msg_${randomUUID().replaceAll('-', '')}`, taskId, event, url: task.webhookUrl, payload: payload as unknown as Prisma.InputJsonValue },
@@ -171,10 +174,10 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
   }
 
   async function createMessage(tx: Prisma.TransactionClient, task: Task, kind: string, params: Record<string, unknown>): Promise<void> {
-    await tx.message.upsert({
-      where: { idempotencyKey: `task:${task.id}:${kind}` },
-      create: { accountId: task.accountId, taskId: task.id, kind, params: params as Prisma.InputJsonValue, idempotencyKey: `task:${task.id}:${kind}` },
-      update: {},
+    // One INSERT ... ON CONFLICT DO NOTHING, where an upsert would read, insert and read again.
+    await tx.message.createMany({
+      data: { accountId: task.accountId, taskId: task.id, kind, params: params as Prisma.InputJsonValue, idempotencyKey: `task:${task.id}:${kind}` },
+      skipDuplicates: true,
     });
   }
 
@@ -201,14 +204,21 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
         throw ApplicationFailure.create({ type: 'PROMPT_BLOCKED', message: 'The prompt is not allowed by the content rules', nonRetryable: true });
       }
 
+      const markRunning = (client: Prisma.TransactionClient) =>
+        client.task.updateMany({ where: { id: task.id, status: 'queued' }, data: { status: 'running', progress: 10, startedAt: new Date() } });
+
+      // Tasks are debited when created and ledger rows never change, so the wallet row, which every submit of
+      // the account locks, is locked here only when that debit is missing.
+      const debit = await prisma.ledgerEntry.findUnique({ where: { idempotencyKey: taskDebitKey(task.id) }, select: { id: true } });
       try {
-        await prisma.$transaction(async (tx) => {
-          await debitTask(tx, { accountId: task.accountId, taskId: task.id, price: task.price, lowBalanceThreshold: config.LOW_BALANCE_THRESHOLD });
-          await tx.task.updateMany({
-            where: { id: task.id, status: 'queued' },
-            data: { status: 'running', progress: 10, startedAt: new Date() },
+        if (debit) {
+          await markRunning(prisma);
+        } else {
+          await prisma.$transaction(async (tx) => {
+            await debitTask(tx, { accountId: task.accountId, taskId: task.id, price: task.price, lowBalanceThreshold: config.LOW_BALANCE_THRESHOLD });
+            await markRunning(tx);
           });
-        });
+        }
       } catch (error) {
         if (error instanceof AppError && error.code === 'INSUFFICIENT_FUNDS') {
           throw ApplicationFailure.create({ type: 'INSUFFICIENT_FUNDS', message: error.message, nonRetryable: true });
@@ -225,10 +235,10 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
 
     /** Calls a synchronous provider and stores its images. */
     async generateImages(input: { taskId: string; providerId: string }): Promise<GeneratedAssets> {
-      const task = await loadTask(input.taskId);
+      // The update returns the task, which saves a separate read.
+      const task = await prisma.task.update({ where: { id: input.taskId }, data: { provider: input.providerId, progress: 30 } }).catch(async () => loadTask(input.taskId));
       const route = routeFor(task, input.providerId);
       const request = buildRequest(task, route.providerModel, await loadReferenceImages(task));
-      await prisma.task.update({ where: { id: task.id }, data: { provider: input.providerId, progress: 30 } });
 
       const result = await callUpstream((signal) => route.provider.generate(request, { signal }));
       if (result.kind !== 'completed') {
@@ -298,7 +308,7 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
         });
         await tx.taskAsset.updateMany({ where: { taskId }, data: { expiresAt } });
         await createMessage(tx, finished, 'task.succeeded', { taskId, model: task.model, imageCount: task.imageCount });
-        const webhookDeliveryId = await createWebhookDelivery(tx, taskId, 'succeeded');
+        const webhookDeliveryId = await createWebhookDelivery(tx, finished, 'succeeded');
         return { expiresAt: expiresAt.toISOString(), retainForMs: config.RESULT_RETENTION, ...(webhookDeliveryId ? { webhookDeliveryId } : {}) };
       });
     },
@@ -323,7 +333,7 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
           refunded,
           refundAmount: refund ? refund.balanceDelta + refund.bonusDelta : 0,
         });
-        const webhookDeliveryId = await createWebhookDelivery(tx, task.id, finished.status as TerminalTaskStatus);
+        const webhookDeliveryId = await createWebhookDelivery(tx, finished, finished.status as TerminalTaskStatus);
         return { refunded, ...(webhookDeliveryId ? { webhookDeliveryId } : {}) };
       });
 

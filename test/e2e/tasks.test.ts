@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { taskProgressQuery } from '../../workflows/definitions';
+import { taskProgressQuery, taskWorkflowId } from '../../workflows/definitions';
+import { generationTask } from '../../workflows/generation-task';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startProduct, TEST_MODEL, TEST_UNIT_PRICE, type ProductHarness } from '../support/product';
 import { waitFor } from '../support/wait';
@@ -104,6 +106,25 @@ describe('task lifecycle', () => {
     expect(task.status).toBe('succeeded');
     expect(product.upstream.calls.length - callsBefore).toBe(3);
     expect((await ledgerOf(task.id)).map((entry) => entry.kind)).toEqual(['debit']);
+  });
+
+  test('debits a task whose creation did not', async () => {
+    const account = await product.createAccount(10 * TEST_UNIT_PRICE);
+    const id = randomUUID();
+    await product.prisma.task.create({
+      data: { id, accountId: account.id, prompt: 'debited late', model: TEST_MODEL, width: 512, height: 512, imageCount: 1, price: TEST_UNIT_PRICE, workflowId: taskWorkflowId(id) },
+    });
+
+    await product.temporal.workflow.start(generationTask, {
+      workflowId: taskWorkflowId(id),
+      taskQueue: product.config.TEMPORAL_TASK_QUEUE,
+      args: [{ taskId: id, deadlineMs: 60_000, upstream: { maxAttempts: 3, initialBackoffMs: 100, pollIntervalMs: 1_000 }, webhook: { retryWindowMs: 60_000, timeoutMs: 5_000 } }],
+    });
+    const task = await product.waitForTask(id, ['succeeded', 'failed']);
+
+    expect(task.status).toBe('succeeded');
+    expect((await ledgerOf(id)).map((entry) => entry.kind)).toEqual(['debit']);
+    expect((await product.prisma.wallet.findUniqueOrThrow({ where: { accountId: account.id } })).balance).toBe(9 * TEST_UNIT_PRICE);
   });
 
   test.each([
