@@ -104,15 +104,21 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
     const placeholderExpiry = new Date(Date.now() + config.RESULT_RETENTION);
     const assetIds: string[] = [];
     for (const [index, image] of images.entries()) {
-      const metadata = await sharp(image.data).metadata();
-      const preview = await sharp(image.data)
-        .resize({ width: PREVIEW_MAX_SIDE, height: PREVIEW_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
-        .webp({ quality: 75 })
-        .toBuffer();
       const objectKey = resultObjectKey(task.id, index, image.mimeType);
       const previewKey = previewObjectKey(task.id, index);
-      await storage.put(objectKey, image.data, { contentType: image.mimeType, contentLength: image.data.length });
-      await storage.put(previewKey, preview, { contentType: 'image/webp', contentLength: preview.length });
+
+      // Both are decoded before anything is stored, so an image that does not decode leaves no object behind.
+      const [metadata, preview] = await Promise.all([
+        sharp(image.data).metadata(),
+        sharp(image.data)
+          .resize({ width: PREVIEW_MAX_SIDE, height: PREVIEW_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: 75 })
+          .toBuffer(),
+      ]);
+      await Promise.all([
+        storage.put(objectKey, image.data, { contentType: image.mimeType, contentLength: image.data.length }),
+        storage.put(previewKey, preview, { contentType: 'image/webp', contentLength: preview.length }),
+      ]);
 
       const fields = {
         objectKey,

@@ -27,7 +27,7 @@ const UPSTREAM_LATENCY_MS = 300;
 const UPSTREAM_CONCURRENCY = 20;
 const THROUGHPUT_TASKS = 500;
 const ORCHESTRATION_TASKS = 20;
-/** Activities on a task's path to `succeeded`: startTask, generateImages, completeTask. */
+/** Activities on a task's path to `succeeded`: startTask, generateImages, completeTask (the first and last run as local activities). */
 const ACTIVITIES_PER_TASK = 3;
 const READ_RATE = 200;
 const TASK_BODY = JSON.stringify({ prompt: 'a lighthouse at dusk', model: TEST_MODEL, size: '256x256' });
@@ -82,9 +82,13 @@ async function main(): Promise<void> {
     const orchestration = await measureOrchestration(api, product, floorWorker.taskQueue, runs);
     log(`orchestration: overhead median ${orchestration.overhead.p50} ms, floor ${orchestration.floor.p50} ms`);
 
+    const cpuBefore = cpuSecondsByRole();
     const throughput = await measureThroughput(api, product);
+    const cpu = cpuDelta(cpuBefore, cpuSecondsByRole());
     const peakMemoryMiB = peakMemory(worker.pid!);
+    const floorCpuBefore = cpuSecondsByRole();
     const throughputFloor = await measureThroughputFloor(product, floorWorker.taskQueue);
+    const floorCpu = cpuDelta(floorCpuBefore, cpuSecondsByRole());
     log(`throughput: ${throughput.makespanMs} ms for ${THROUGHPUT_TASKS} tasks, ideal ${throughput.idealMs} ms, bare workflows ${throughputFloor.makespanMs} ms`);
 
     const taskId = throughput.lastTaskId;
@@ -92,7 +96,14 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) reads.push(await loadReads(api, product.account.apiKey, taskId, duration));
     log(`reads: p99 ${medianSample(reads).p99} ms`);
 
-    writeReport({ runs, duration, submit, orchestration, throughput: { ...throughput, peakMemoryMiB, floorMakespanMs: throughputFloor.makespanMs }, reads: medianSample(reads) });
+    writeReport({
+      runs,
+      duration,
+      submit,
+      orchestration,
+      throughput: { ...throughput, peakMemoryMiB, floorMakespanMs: throughputFloor.makespanMs, cpu, floorCpu },
+      reads: medianSample(reads),
+    });
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     await floorWorker.stop();
@@ -215,24 +226,35 @@ async function bareStartLoop(product: ProductHarness, taskQueue: string, connect
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: latencies.length / duration, errors };
 }
 
-/** Measures submit to `succeeded` minus the upstream latency, one task at a time, and a workflow of as many no-op activities. */
+/**
+ * Measures submit to `succeeded` minus the upstream's service time (as the fake upstream timed it), one task
+ * at a time, next to a workflow of as many no-op activities and one of the same steps, local where the task's are.
+ */
 async function measureOrchestration(api: string, product: ProductHarness, floorQueue: string, runs: number) {
   const overheads: number[] = [];
   const floors: number[] = [];
+  const sameStepFloors: number[] = [];
   for (let index = 0; index < ORCHESTRATION_TASKS * runs; index++) {
+    const callsBefore = product.upstream.calls.length;
     const submittedAt = Date.now();
     const id = await createTask(api, product.account.apiKey);
     const [task] = await waitForSucceeded(product, [id], 60_000);
-    overheads.push(task!.finishedAt!.getTime() - submittedAt - UPSTREAM_LATENCY_MS);
+    const upstreamMs = product.upstream.calls.slice(callsBefore).reduce((total, call) => total + (call.serviceMs ?? 0), 0);
+    overheads.push(task!.finishedAt!.getTime() - submittedAt - upstreamMs);
 
     const startedAt = performance.now();
     await product.temporal.workflow.execute('noopActivities', { taskQueue: floorQueue, workflowId: `bench-${randomUUID()}`, args: [ACTIVITIES_PER_TASK] });
     floors.push(performance.now() - startedAt);
+
+    const sameStepsStartedAt = performance.now();
+    await product.temporal.workflow.execute('taskShapedSteps', { taskQueue: floorQueue, workflowId: `bench-${randomUUID()}` });
+    sameStepFloors.push(performance.now() - sameStepsStartedAt);
   }
   return {
     tasks: overheads.length,
     overhead: { p50: percentile(overheads, 50), p99: percentile(overheads, 99) },
     floor: { p50: percentile(floors, 50), p99: percentile(floors, 99) },
+    sameStepFloor: { p50: percentile(sameStepFloors, 50), p99: percentile(sameStepFloors, 99) },
   };
 }
 
@@ -296,11 +318,57 @@ async function waitForSucceeded(product: ProductHarness, ids: string[], timeoutM
   return tasks;
 }
 
+/** The processes of a run, by the part they play; the bench's own process also runs the fake upstream and the floor worker. */
+const CPU_ROLES = ['worker', 'API', 'Temporal server', 'PostgreSQL', 'S3 server', 'bench and fake upstream'] as const;
+type CpuRole = (typeof CPU_ROLES)[number];
+
+/** Clock ticks per second in /proc/<pid>/stat (USER_HZ), which is 100 on common Linux builds. */
+const CLOCK_TICKS = 100;
+
+function roleOf(pid: number, commandLine: string): CpuRole | undefined {
+  if (pid === process.pid) return 'bench and fake upstream';
+  if (commandLine.includes('scripts/worker.ts')) return 'worker';
+  if (commandLine.includes('scripts/api.ts')) return 'API';
+  if (commandLine.includes('start-dev')) return 'Temporal server';
+  if (/^(\S*\/)?postgres(:|\s|$)/.test(commandLine)) return 'PostgreSQL';
+  if (commandLine.includes('versitygw')) return 'S3 server';
+  return undefined;
+}
+
+/** CPU seconds (user and system) used so far by each role's processes, read from /proc. */
+function cpuSecondsByRole(): Map<CpuRole, number> {
+  const totals = new Map<CpuRole, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const role = roleOf(pid, fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      if (!role) continue;
+      // Fields after the command name, which is in parentheses and may contain spaces: utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      totals.set(role, (totals.get(role) ?? 0) + seconds);
+    } catch {
+      // The process ended while it was being read.
+    }
+  }
+  return totals;
+}
+
+function cpuDelta(before: Map<CpuRole, number>, after: Map<CpuRole, number>): Map<CpuRole, number> {
+  return new Map(CPU_ROLES.map((role) => [role, Math.max(0, (after.get(role) ?? 0) - (before.get(role) ?? 0))]));
+}
+
 /** Peak resident memory of a process (VmHWM), in MiB. */
 function peakMemory(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kib / 1024);
+}
+
+function sum(values: Map<unknown, number>): number {
+  return [...values.values()].reduce((total, value) => total + value, 0);
 }
 
 function percentile(values: number[], rank: number): number {
@@ -350,7 +418,7 @@ interface Report {
   duration: number;
   submit: Array<{ connections: number; product: LatencySample; floor: LatencySample }>;
   orchestration: Awaited<ReturnType<typeof measureOrchestration>>;
-  throughput: Awaited<ReturnType<typeof measureThroughput>> & { peakMemoryMiB: number; floorMakespanMs: number };
+  throughput: Awaited<ReturnType<typeof measureThroughput>> & { peakMemoryMiB: number; floorMakespanMs: number; cpu: Map<CpuRole, number>; floorCpu: Map<CpuRole, number> };
   reads: LatencySample;
 }
 
@@ -379,15 +447,15 @@ function writeReport(report: Report): void {
     '',
     '### Orchestration overhead per task',
     '',
-    `${orchestration.tasks} tasks one at a time: submit to \`succeeded\` minus the upstream's ${UPSTREAM_LATENCY_MS} ms, against a bare workflow of ${ACTIVITIES_PER_TASK} no-op activities (the activities on a task's path to \`succeeded\`).`,
+    `${orchestration.tasks} tasks one at a time: submit to \`succeeded\` minus the upstream's service time (its ${UPSTREAM_LATENCY_MS} ms plus rendering the image, timed by the fake upstream), against a bare workflow of ${ACTIVITIES_PER_TASK} no-op activities (the steps on a task's path to \`succeeded\`), and against a bare workflow of the same steps run the same way: the first and last as local activities, as the task runs them.`,
     '',
-    '| | p50 (ms) | p99 (ms) |',
-    '| --- | --- | --- |',
-    `| task overhead | ${orchestration.overhead.p50} | ${orchestration.overhead.p99} |`,
-    `| bare workflow | ${orchestration.floor.p50} | ${orchestration.floor.p99} |`,
-    `| ratio | ${ratio(overheadRatio)} | ${ratio(orchestration.overhead.p99 / orchestration.floor.p99)} |`,
+    '| | p50 (ms) | p99 (ms) | task overhead ratio, p50 | task overhead ratio, p99 |',
+    '| --- | --- | --- | --- | --- |',
+    `| task overhead | ${orchestration.overhead.p50} | ${orchestration.overhead.p99} | | |`,
+    `| bare workflow, ${ACTIVITIES_PER_TASK} activities | ${orchestration.floor.p50} | ${orchestration.floor.p99} | ${ratio(overheadRatio)} | ${ratio(orchestration.overhead.p99 / orchestration.floor.p99)} |`,
+    `| bare workflow, same steps | ${orchestration.sameStepFloor.p50} | ${orchestration.sameStepFloor.p99} | ${ratio(orchestration.overhead.p50 / orchestration.sameStepFloor.p50)} | ${ratio(orchestration.overhead.p99 / orchestration.sameStepFloor.p99)} |`,
     '',
-    `Target: ≤ 1.3× the bare workflow (${ratio(overheadRatio)}× at the median: ${verdict(overheadRatio <= 1.3)}).`,
+    `Target: ≤ 1.3× the bare workflow of ${ACTIVITIES_PER_TASK} activities (${ratio(overheadRatio)}× at the median: ${verdict(overheadRatio <= 1.3)}). Against the same steps: ${ratio(orchestration.overhead.p50 / orchestration.sameStepFloor.p50)}×.`,
     '',
     '### Throughput',
     '',
@@ -397,6 +465,18 @@ function writeReport(report: Report): void {
     '',
     `Ideal: ${THROUGHPUT_TASKS} tasks / ${UPSTREAM_CONCURRENCY} at once × ${UPSTREAM_LATENCY_MS} ms. Target ≤ 1.2× ideal (${ratio(makespanRatio)}×: ${verdict(makespanRatio <= 1.2)}).`,
     `The bare workflows run a no-op, one call through the same ${UPSTREAM_CONCURRENCY}-slot limit with the same latency, and a no-op, started the same way on the same server: they show what Temporal alone reaches on this machine.`,
+    '',
+    `CPU time per task during each run, by process (user and system time from /proc; ${os.cpus().length} cores are ${os.cpus().length * 1000} ms of CPU per second):`,
+    '',
+    '| process | tasks: CPU (s) | tasks: ms per task | bare workflows: CPU (s) | bare workflows: ms per workflow |',
+    '| --- | --- | --- | --- | --- |',
+    ...[...CPU_ROLES, 'all' as const].map((role) => {
+      const used = role === 'all' ? sum(throughput.cpu) : (throughput.cpu.get(role) ?? 0);
+      const floorUsed = role === 'all' ? sum(throughput.floorCpu) : (throughput.floorCpu.get(role) ?? 0);
+      return `| ${role} | ${used.toFixed(1)} | ${((used * 1000) / THROUGHPUT_TASKS).toFixed(0)} | ${floorUsed.toFixed(1)} | ${((floorUsed * 1000) / THROUGHPUT_TASKS).toFixed(0)} |`;
+    }),
+    '',
+    `Cores busy on average: ${(sum(throughput.cpu) / (throughput.makespanMs / 1000)).toFixed(2)} during the tasks, ${(sum(throughput.floorCpu) / (throughput.floorMakespanMs / 1000)).toFixed(2)} during the bare workflows.`,
     '',
     '### Reads: `GET /v1/tasks/:id` at 200 requests/s',
     '',

@@ -70,6 +70,8 @@ export interface FakeCall {
   body: unknown;
   /** What the server sent: `ok`, a status code, or a named scripted response. */
   result: string;
+  /** Time from receiving the request to finishing the response, set once it is finished. */
+  serviceMs?: number;
 }
 
 export interface FakeCallback {
@@ -195,6 +197,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const receivedAt = performance.now();
     const url = new URL(request.url ?? '/', baseUrl);
     const raw = await readRaw(request);
     const endpoint = endpointOf(request.method ?? 'GET', url.pathname);
@@ -208,6 +211,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}),
     };
     calls.push(call);
+    response.once('finish', () => {
+      call.serviceMs = performance.now() - receivedAt;
+    });
 
     if (endpoint === 'files') {
       const file = files.get(url.pathname.slice('/files/'.length));
