@@ -9,6 +9,7 @@ import { cancelTaskSignal, taskWorkflowId } from '../workflows/definitions';
 import type { generationTask } from '../workflows/generation-task';
 import type { GenerationTaskInput } from '../workflows/task-types';
 import type { Config } from './config';
+import { creditsUsedToday, quotaExceededError } from './credit-quota';
 import { AppError } from './errors';
 import type { Logger } from './logger';
 import { checkPrompt } from './prompt-rules';
@@ -53,6 +54,8 @@ export interface TaskServiceDependencies {
 export interface TaskCaller {
   accountId: string;
   apiKeyId?: string;
+  /** The API key's credits-per-day quota; null or absent means none. */
+  creditsPerDay?: number | null;
 }
 
 export type TaskWithAssets = Task & { assets: TaskAsset[] };
@@ -179,6 +182,11 @@ export function createTaskService(deps: TaskServiceDependencies) {
           });
           // The wallet row is locked last, so that concurrent tasks of the account wait on it for as short a time as possible.
           await debitTask(tx, { accountId: caller.accountId, taskId, price, lowBalanceThreshold: config.LOW_BALANCE_THRESHOLD });
+          if (caller.apiKeyId && caller.creditsPerDay != null) {
+            // Every task of the account holds the wallet lock here, so no concurrent task is missing from this sum.
+            const used = await creditsUsedToday(tx, caller.apiKeyId);
+            if (used > caller.creditsPerDay) throw quotaExceededError({ creditsPerDay: caller.creditsPerDay, used: used - price, price });
+          }
           return { ...created, assets: [] };
         });
       } catch (error) {

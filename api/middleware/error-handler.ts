@@ -35,7 +35,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, request, respo
       ...(failure.details ? { details: failure.details } : {}),
     },
   };
-  if (failure.code === 'RATE_LIMITED' && typeof failure.details?.retryAfterSeconds === 'number') {
+  if (failure.status === 429 && typeof failure.details?.retryAfterSeconds === 'number') {
     response.setHeader('Retry-After', String(failure.details.retryAfterSeconds));
   }
   response.status(failure.status).json(body);

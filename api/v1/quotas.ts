@@ -1,15 +1,15 @@
 import type { RequestHandler } from 'express';
 import type { ProviderRegistry } from '../../activities/providers/registry';
 import { resolveSize } from '../../activities/providers/sizes';
-import { AppError } from '../../lib/errors';
+import { creditsUsedToday, quotaDayStart, quotaExceededError } from '../../lib/credit-quota';
 import { createTaskSchema } from '../../lib/tasks';
 import type { PrismaClient } from '../../prisma/generated/client';
 
 /**
- * Enforces an API key's credits-per-day quota on task creation: the price of
- * the new task plus what the key's tasks cost since midnight UTC must fit.
- * Tasks that failed, were canceled or expired were refunded and do not count.
- * NOTE: two concurrent requests can both fit and together exceed the quota by one task.
+ * Checks an API key's credits-per-day quota before a task is created and
+ * reports it in `X-Credits-Per-Day-*` headers. This check rejects early; the
+ * task service checks again under the wallet lock, where concurrent requests
+ * cannot both fit.
  */
 export function creditsPerDayQuota(prisma: PrismaClient, providers: ProviderRegistry): RequestHandler {
   return async (request, response, next) => {
@@ -20,25 +20,13 @@ export function creditsPerDayQuota(prisma: PrismaClient, providers: ProviderRegi
     }
 
     const price = priceOf(providers, request.body);
-    const dayStart = new Date();
-    dayStart.setUTCHours(0, 0, 0, 0);
-    const spent = await prisma.task.aggregate({
-      _sum: { price: true },
-      where: { apiKeyId: principal.apiKeyId, createdAt: { gte: dayStart }, status: { notIn: ['failed', 'canceled', 'expired'] } },
-    });
-    const used = spent._sum.price ?? 0;
-    const resetSeconds = Math.ceil((dayStart.getTime() + 86_400_000 - Date.now()) / 1000);
+    const dayStart = quotaDayStart();
+    const used = await creditsUsedToday(prisma, principal.apiKeyId, dayStart);
 
     response.setHeader('X-Credits-Per-Day-Limit', String(principal.creditsPerDay));
     response.setHeader('X-Credits-Per-Day-Remaining', String(Math.max(0, principal.creditsPerDay - used)));
     if (price !== undefined && used + price > principal.creditsPerDay) {
-      response.setHeader('Retry-After', String(resetSeconds));
-      throw new AppError('QUOTA_EXCEEDED', `The API key allows ${principal.creditsPerDay} credits per day`, {
-        creditsPerDay: principal.creditsPerDay,
-        used,
-        price,
-        retryAfterSeconds: resetSeconds,
-      });
+      throw quotaExceededError({ creditsPerDay: principal.creditsPerDay, used, price, dayStart });
     }
     next();
   };

@@ -171,6 +171,31 @@ describe('quotas', () => {
     expect(second.headers.get('x-credits-per-day-remaining')).toBe('1');
     expect(await balanceBefore()).toBe(balance);
   });
+
+  test('credits per day: expired tasks still count', async () => {
+    const created = await createKey({ creditsPerDay: 10 });
+    await app.prisma.task.create({
+      data: { accountId, apiKeyId: created.id, prompt: 'paid and kept two days', model: 'novart-basic', width: 512, height: 512, imageCount: 1, price: 3, status: 'expired', workflowId: `task-expired-${created.id}` },
+    });
+
+    const answer = await app.request('POST', '/v1/tasks', { apiKey: created.key, body: { prompt: 'a lighthouse', model: 'novart-basic' } });
+
+    expect(answer.headers.get('x-credits-per-day-remaining')).toBe('7');
+  });
+
+  test('credits per day: concurrent tasks cannot exceed the quota', async () => {
+    const created = await createKey({ creditsPerDay: 5 });
+    const task = { prompt: 'a quiet harbour at night', model: 'novart-basic', imageCount: 2 };
+
+    const answers = await Promise.all(Array.from({ length: 6 }, () => app.request('POST', '/v1/tasks', { apiKey: created.key, body: task })));
+
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([201, 429, 429, 429, 429, 429]);
+    const accepted = answers.find((answer) => answer.status === 201)!;
+    expect(await app.prisma.task.count({ where: { apiKeyId: created.id } })).toBe(1);
+    const ledger = await app.prisma.ledgerEntry.findMany({ where: { taskId: accepted.body.id } });
+    expect(ledger.map((entry) => entry.balanceDelta + entry.bonusDelta)).toEqual([-accepted.body.price]);
+  });
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
