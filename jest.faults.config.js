@@ -8,8 +8,5 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   maxWorkers: 1,
-  // NOTE: a handle that was not found yet (presumably the Temporal SDK's native runtime after the server restart)
-  // keeps jest alive after the runs, although services, workers and children are stopped, as the last test checks.
-  forceExit: true,
   testTimeout: 12 * 60_000,
 };

@@ -118,7 +118,6 @@ export async function startProduct(options: HarnessOptions = {}): Promise<Produc
   };
   const config = loadConfig(env);
   const logger = createLogger({ level: config.LOG_LEVEL });
-  installRuntimeLogger(logger);
   const storage = new S3Storage(bucket);
   const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS! }), namespace: config.TEMPORAL_NAMESPACE });
 
@@ -137,6 +136,8 @@ export async function startProduct(options: HarnessOptions = {}): Promise<Produc
   let workerRun: Promise<void> | undefined;
   let workerConnection: NativeConnection | undefined;
   if (!options.withoutWorker) {
+    // Only a worker needs the SDK's native runtime, which keeps a process alive once it exists.
+    installRuntimeLogger(logger);
     workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
     worker = await createTaskWorker(services, workerConnection);
     workerRun = worker.run();
