@@ -6,6 +6,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createLogger } from '../lib/logger';
+import { installRuntimeLogger } from '../temporal/worker';
 import { findFreePort, startProduct, TEST_MODEL, type ProductHarness } from '../test/support/product';
 import { startTestServices } from '../test/support/services';
 
@@ -164,6 +166,7 @@ class Slots {
 const upstreamSlots = new Slots(UPSTREAM_CONCURRENCY);
 
 async function startFloorWorker(product: ProductHarness) {
+  installRuntimeLogger(createLogger({ level: 'warn' }));
   const connection = await NativeConnection.connect({ address: product.config.TEMPORAL_ADDRESS! });
   const taskQueue = `bench-floor-${randomUUID()}`;
   const worker = await Worker.create({
