@@ -241,8 +241,10 @@ export function createTaskActivities(deps: TaskActivityDependencies) {
 
     /** Calls a synchronous provider and stores its images. */
     async generateImages(input: { taskId: string; providerId: string }): Promise<GeneratedAssets> {
-      // The update returns the task, which saves a separate read.
-      const task = await prisma.task.update({ where: { id: input.taskId }, data: { provider: input.providerId, progress: 30 } }).catch(async () => loadTask(input.taskId));
+      // The update returns the task, which saves a separate read. When it fails, loadTask reports a missing task.
+      const task = await prisma.task
+        .update({ where: { id: input.taskId }, data: { provider: input.providerId, progress: 30 } })
+        .catch(() => loadTask(input.taskId));
       const route = routeFor(task, input.providerId);
       const request = buildRequest(task, route.providerModel, await loadReferenceImages(task));
 

@@ -62,11 +62,9 @@ async function findEntry(tx: Transaction, idempotencyKey: string): Promise<Ledge
 }
 
 /**
- * Writes the ledger row and the new balances in one statement, so the wallet
- * row stays locked for as few round trips as possible: under load every task
- * of an account waits on that lock. The insert skips a used idempotency key
- * (even one committed while this transaction waited), and then the wallet is
- * left alone and the earlier row is returned.
+ * Writes the ledger row and the new balances in one statement, because every
+ * task of an account waits on the wallet lock that the caller holds. A used
+ * idempotency key skips both writes and returns the earlier ledger row.
  */
 async function applyChange(
   tx: Transaction,
@@ -104,7 +102,7 @@ async function applyChange(
   const ledgerEntryId = rows[0]?.id;
   if (ledgerEntryId === undefined) return (await findEntry(tx, change.idempotencyKey))!;
 
-  if (lowBalance?.tellOwner) {
+  if (lowBalance?.notifyOwner) {
     const total = balanceAfter + bonusAfter;
     await tx.message.create({
       data: {
@@ -119,16 +117,16 @@ async function applyChange(
 }
 
 /**
- * The low-balance flag after a debit, and whether the owner hears of it now:
- * once when the total falls below the threshold, again only after it rose
- * above and fell again.
+ * Computes the low-balance flag after a debit and whether to notify the owner
+ * now: when the total first falls below the threshold, and again only after
+ * it rose above it in between.
  */
-function lowBalanceState(before: WalletRow, totalAfter: number, threshold: number): { notified: boolean; tellOwner: boolean } {
-  if (threshold <= 0) return { notified: before.lowBalanceNotified, tellOwner: false };
+function lowBalanceState(before: WalletRow, totalAfter: number, threshold: number): { notified: boolean; notifyOwner: boolean } {
+  if (threshold <= 0) return { notified: before.lowBalanceNotified, notifyOwner: false };
 
   const below = totalAfter < threshold;
   const alreadyNotified = before.balance + before.bonus < threshold && before.lowBalanceNotified;
-  return { notified: below, tellOwner: below && !alreadyNotified };
+  return { notified: below, notifyOwner: below && !alreadyNotified };
 }
 
 /**

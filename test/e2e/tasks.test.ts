@@ -108,7 +108,7 @@ describe('task lifecycle', () => {
     expect((await ledgerOf(task.id)).map((entry) => entry.kind)).toEqual(['debit']);
   });
 
-  test('debits a task whose creation did not', async () => {
+  test('debits a task created without debit', async () => {
     const account = await product.createAccount(10 * TEST_UNIT_PRICE);
     const id = randomUUID();
     await product.prisma.task.create({
